@@ -1,0 +1,260 @@
+package mock
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Server is an in-memory DYOR account API. Create one with New (no
+// listener), NewServer or Start (listening on a free loopback port).
+type Server struct {
+	// URL is the base URL of a listening server, "http://127.0.0.1:PORT",
+	// without a trailing slash. It is empty for a server made by New until
+	// Serve is called.
+	URL string
+
+	cfg     config
+	clock   clock
+	signer  *signer
+	log     *slog.Logger
+	handler http.Handler
+
+	accounts *accounts
+	sessions *sessions
+	faults   *faults
+	journal  *journal
+
+	httpSrv  *http.Server
+	stop     chan struct{}
+	bg       sync.WaitGroup
+	closeMu  sync.Mutex
+	closed   bool
+	stateMu  sync.Mutex // one state save at a time
+	sweepInt time.Duration
+}
+
+// New returns a server that is not listening yet: use Handler, or Serve.
+func New(opts ...Option) (*Server, error) {
+	cfg := config{
+		accessTTL:       DefaultAccessTTL,
+		refreshTTL:      DefaultRefreshTTL,
+		bcryptCost:      bcrypt.DefaultCost,
+		issuer:          DefaultIssuer,
+		lockoutAttempts: DefaultLockoutAttempts,
+		lockoutDuration: DefaultLockoutDuration,
+		now:             time.Now,
+		logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		admin:           true,
+		journalSize:     DefaultJournalSize,
+	}
+	for _, opt := range opts {
+		if err := opt(&cfg); err != nil {
+			return nil, fmt.Errorf("mock: %w", err)
+		}
+	}
+	if cfg.noSeed && len(cfg.seeds) > 0 {
+		return nil, errors.New("mock: WithSeed and WithNoSeed both given")
+	}
+	if !cfg.noSeed && len(cfg.seeds) == 0 {
+		cfg.seeds = []seedAccount{{ExampleUsername, ExamplePassword}}
+	}
+	if cfg.secret == nil {
+		cfg.secret = make([]byte, 32)
+		_, _ = rand.Read(cfg.secret)
+	}
+	s := &Server{
+		cfg:      cfg,
+		clock:    clock{base: cfg.now},
+		signer:   newSigner(cfg.secret, cfg.issuer),
+		log:      cfg.logger,
+		accounts: newAccounts(),
+		sessions: newSessions(),
+		faults:   newFaults(),
+		journal:  newJournal(cfg.journalSize),
+		stop:     make(chan struct{}),
+		sweepInt: time.Minute,
+	}
+	if cfg.statePath != "" {
+		if err := s.loadState(cfg.statePath); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.addSeeds(); err != nil {
+		return nil, err
+	}
+	s.handler = s.routes()
+	s.bg.Add(1)
+	go s.background()
+	return s, nil
+}
+
+// NewServer returns a server listening on a free port of 127.0.0.1. Like
+// httptest.NewServer it panics if it cannot listen or an option is invalid.
+// Close it when done.
+func NewServer(opts ...Option) *Server {
+	s, err := New(opts...)
+	if err != nil {
+		panic(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.Close()
+		panic(fmt.Sprintf("mock: listening on a loopback port: %v", err))
+	}
+	s.start(ln)
+	return s
+}
+
+// Start is NewServer for tests: it fails the test instead of panicking and
+// closes the server when the test and its subtests are done.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.Close()
+		t.Fatalf("mock: listening on a loopback port: %v", err)
+	}
+	s.start(ln)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Serve answers requests on ln until Close or Shutdown. It sets URL from
+// ln's address (a wildcard address as 127.0.0.1) and returns at once; the
+// error of the serving loop, if any, is logged.
+func (s *Server) Serve(ln net.Listener) {
+	s.start(ln)
+}
+
+func (s *Server) start(ln net.Listener) {
+	s.URL = "http://" + displayAddr(ln.Addr())
+	s.httpSrv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serving stopped", "err", err)
+		}
+	}()
+}
+
+// displayAddr is addr as a client reaches it: a wildcard host becomes
+// 127.0.0.1.
+func displayAddr(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// Handler returns the handler of the API, /healthz and (unless turned off)
+// the /_mock/ control plane.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// ServeHTTP serves the API; it is Handler().ServeHTTP.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Close stops the server: requests in flight finish first (a delay fault
+// is cut short), the state file, if any, is saved, and background work ends.
+// Close is safe to call more than once.
+func (s *Server) Close() {
+	_ = s.Shutdown(context.Background())
+}
+
+// Shutdown is Close bounded by ctx: when ctx ends first, open connections
+// are closed and ctx's error is returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.stop)
+	s.closeMu.Unlock()
+
+	var err error
+	if s.httpSrv != nil {
+		if err = s.httpSrv.Shutdown(ctx); err != nil {
+			_ = s.httpSrv.Close()
+		}
+	}
+	s.bg.Wait()
+	if s.cfg.statePath != "" {
+		if serr := s.SaveState(); serr != nil {
+			s.log.Error("saving state", "path", s.cfg.statePath, "err", serr)
+			err = errors.Join(err, serr)
+		}
+	}
+	return err
+}
+
+// background sweeps expired sessions and saves the state periodically.
+func (s *Server) background() {
+	defer s.bg.Done()
+	sweep := time.NewTicker(s.sweepInt)
+	defer sweep.Stop()
+	var save <-chan time.Time
+	if s.cfg.statePath != "" && s.cfg.saveInterval > 0 {
+		t := time.NewTicker(s.cfg.saveInterval)
+		defer t.Stop()
+		save = t.C
+	}
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-sweep.C:
+			s.Sweep()
+		case <-save:
+			if err := s.SaveState(); err != nil {
+				s.log.Error("saving state", "path", s.cfg.statePath, "err", err)
+			}
+		}
+	}
+}
+
+// Sweep deletes the sessions and tombstones that have expired on the
+// server's clock and returns how many it deleted. It runs every minute and
+// after every Advance; tests may call it to make the state settle.
+func (s *Server) Sweep() int {
+	return s.sessions.sweep(s.clock.Now().Unix())
+}
+
+func (s *Server) addSeeds() error {
+	for _, seed := range s.cfg.seeds {
+		if s.accounts.lookup(seed.username) != nil {
+			continue // kept from the state file
+		}
+		if _, e := s.accounts.add(seed.username, seed.password, s.cfg.bcryptCost); e != nil && e != errUsernameTaken {
+			return fmt.Errorf("mock: seed %q: %s", seed.username, e.Message)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package mock
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// stateVersion is the version of the --state file format.
+const stateVersion = 1
+
+type stateFile struct {
+	Version  int            `json:"version"`
+	Accounts []stateAccount `json:"accounts"`
+	Sessions []stateSession `json:"sessions"`
+}
+
+type stateAccount struct {
+	ID          string     `json:"id"`
+	Username    string     `json:"username"`
+	Hash        string     `json:"bcrypt_hash"`
+	Failures    int        `json:"failures,omitempty"`
+	LockedUntil *time.Time `json:"locked_until,omitempty"`
+}
+
+type stateSession struct {
+	ID        string `json:"id"`
+	AccountID string `json:"account_id"`
+	CreatedAt int64  `json:"created_at"`
+	ExpiresAt int64  `json:"expires_at"`
+	Rotated   bool   `json:"rotated,omitempty"`
+	Successor string `json:"successor,omitempty"`
+}
+
+// ErrCorruptState is matched by errors.Is when a state file cannot be read
+// as one.
+var ErrCorruptState = errors.New("not a dyormock state file")
+
+// loadState reads the state file at path into the empty server; a missing
+// file means an empty state.
+func (s *Server) loadState(path string) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("mock: reading state file %s: %w", path, err)
+	}
+	st, err := decodeState(b)
+	if err != nil {
+		return fmt.Errorf("mock: state file %s: %w (move it away to start empty)", path, err)
+	}
+	for _, a := range st.Accounts {
+		acc := &account{id: a.ID, username: a.Username, hash: []byte(a.Hash), failures: a.Failures}
+		if a.LockedUntil != nil {
+			acc.lockedUntil = *a.LockedUntil
+		}
+		if e := s.accounts.insert(acc); e != nil {
+			return fmt.Errorf("mock: state file %s: %w: account %q twice", path, ErrCorruptState, a.Username)
+		}
+	}
+	for _, ss := range st.Sessions {
+		acc := s.accounts.byAccountID(ss.AccountID)
+		if acc == nil {
+			continue // its account is gone: the session is too
+		}
+		s.sessions.put(&session{id: ss.ID, account: acc, createdAt: ss.CreatedAt, expiresAt: ss.ExpiresAt,
+			rotated: ss.Rotated, successor: ss.Successor})
+	}
+	return nil
+}
+
+// decodeState parses and checks a state file.
+func decodeState(b []byte) (*stateFile, error) {
+	var st stateFile
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorruptState, err)
+	}
+	if st.Version != stateVersion {
+		return nil, fmt.Errorf("%w: version %d, want %d", ErrCorruptState, st.Version, stateVersion)
+	}
+	for _, a := range st.Accounts {
+		if a.ID == "" || a.Hash == "" || validateUsername(a.Username) != nil {
+			return nil, fmt.Errorf("%w: an account without id, hash or a valid username", ErrCorruptState)
+		}
+	}
+	for _, ss := range st.Sessions {
+		if ss.ID == "" || ss.AccountID == "" || (ss.Rotated && ss.Successor == "") {
+			return nil, fmt.Errorf("%w: a session without id, account or successor", ErrCorruptState)
+		}
+	}
+	return &st, nil
+}
+
+// snapshot returns the state of the server.
+func (s *Server) snapshot() *stateFile {
+	st := &stateFile{Version: stateVersion, Accounts: []stateAccount{}, Sessions: []stateSession{}}
+	s.accounts.mu.RLock()
+	for _, acc := range s.accounts.byName {
+		a := stateAccount{ID: acc.id, Username: acc.username, Hash: string(acc.hash), Failures: acc.failures}
+		if !acc.lockedUntil.IsZero() {
+			t := acc.lockedUntil.UTC()
+			a.LockedUntil = &t
+		}
+		st.Accounts = append(st.Accounts, a)
+	}
+	s.accounts.mu.RUnlock()
+	s.sessions.each(func(sess *session) {
+		st.Sessions = append(st.Sessions, stateSession{ID: sess.id, AccountID: sess.account.id,
+			CreatedAt: sess.createdAt, ExpiresAt: sess.expiresAt, Rotated: sess.rotated, Successor: sess.successor})
+	})
+	return st
+}
+
+// SaveState writes the state file given by WithStateFile, atomically: a
+// reader sees the previous file or the new one, never a part.
+func (s *Server) SaveState() error {
+	if s.cfg.statePath == "" {
+		return errors.New("mock: no state file configured")
+	}
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	b, err := json.Marshal(s.snapshot())
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(s.cfg.statePath, b, 0o600)
+}
+
+// writeFileAtomic writes data to a temporary file beside path, syncs it and
+// renames it over path.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err = os.Chmod(f.Name(), perm); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}
