@@ -93,7 +93,12 @@ A flag beats its variable.`,
 
   # keep accounts and tokens across restarts
   dyormock --state /var/lib/dyormock/state.json --secret "$DYORMOCK_SECRET"`,
-		Args:          cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown command %q (dyormock takes flags only)", args[0])}
+			}
+			return nil
+		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -289,7 +294,7 @@ func newHealthcheckCmd(ctx context.Context, stdout io.Writer, getenv func(string
 It is meant for container health checks in images without curl.`,
 		Example: `  dyormock healthcheck --url http://127.0.0.1:8080
   HEALTHCHECK CMD ["/dyormock", "healthcheck", "--url", "http://127.0.0.1:8080"]`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("url") {
 				if v := getenv("DYORMOCK_URL"); v != "" {
@@ -329,9 +334,16 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		Run: func(*cobra.Command, []string) {
 			fmt.Fprintln(stdout, buildinfo.String("dyormock"))
 		},
 	}
+}
+
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])}
+	}
+	return nil
 }
