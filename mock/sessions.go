@@ -2,6 +2,7 @@ package mock
 
 import (
 	"hash/maphash"
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -33,9 +34,10 @@ type Session struct {
 const sessionShards = 64
 
 type sessionShard struct {
-	mu sync.Mutex
-	m  map[string]*session
-	_  [40]byte // keep shards on separate cache lines
+	mu   sync.Mutex
+	m    map[string]*session
+	peak int      // the most entries m held since it was last rebuilt
+	_    [32]byte // keep shards on separate cache lines
 }
 
 type sessions struct {
@@ -59,6 +61,7 @@ func (s *sessions) put(sess *session) {
 	sh := s.shard(sess.id)
 	sh.mu.Lock()
 	sh.m[sess.id] = sess
+	sh.peak = max(sh.peak, len(sh.m))
 	sh.mu.Unlock()
 }
 
@@ -149,6 +152,14 @@ func (s *sessions) sweep(now int64) int {
 				n++
 			}
 		}
+		// Go maps never shrink: once most entries are gone, copy the rest
+		// into a new map so the memory of the expired ones is returned.
+		if len(sh.m) < sh.peak/4 {
+			m := make(map[string]*session, len(sh.m))
+			maps.Copy(m, sh.m)
+			sh.m = m
+			sh.peak = len(sh.m)
+		}
 		sh.mu.Unlock()
 	}
 	return n
@@ -205,6 +216,7 @@ func (s *sessions) clear() {
 		sh := &s.shards[i]
 		sh.mu.Lock()
 		sh.m = map[string]*session{}
+		sh.peak = 0
 		sh.mu.Unlock()
 	}
 }

@@ -1,0 +1,388 @@
+// Command dyorload is the load harness for dyormock (not shipped in
+// releases). It drives one route or a mix with N workers for a duration,
+// each worker owning its own session chain, and in the same run measures
+// the floor: a bare net/http handler answering fixed JSON, started on
+// loopback and loaded by the same client code.
+//
+//	go run ./tools/dyorload -route refresh -workers 32 -duration 10s
+//	go run ./tools/dyorload -url http://127.0.0.1:8080 -route mix -o json
+//
+// Without -url it starts dyormock's server in process (bcrypt cost 4).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dyor-exchange/dyorctl/mock"
+)
+
+type config struct {
+	url         string
+	route       string
+	workers     int
+	duration    time.Duration
+	floor       bool
+	output      string
+	loginDelay  time.Duration
+	bcryptCost  int
+	maxSessions int
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.url, "url", "", "base URL of a running dyormock (default: start one in process)")
+	flag.StringVar(&c.route, "route", "refresh", "route to load: register, login, refresh, logout or mix")
+	flag.IntVar(&c.workers, "workers", 32, "concurrent workers, one connection and one session chain each")
+	flag.DurationVar(&c.duration, "duration", 5*time.Second, "how long to load each target")
+	flag.BoolVar(&c.floor, "floor", true, "also measure the floor (fixed JSON from a bare net/http handler)")
+	flag.StringVar(&c.output, "o", "text", "output: text or json")
+	flag.DurationVar(&c.loginDelay, "login-delay", 0, "add a delay fault on login for the run (shows that a delay does not hold up other routes)")
+	flag.IntVar(&c.bcryptCost, "bcrypt-cost", 4, "bcrypt cost of the in-process server")
+	flag.IntVar(&c.maxSessions, "logout-sessions", 200000, "sessions minted in advance for the logout route")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := run(ctx, c)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dyorload:", err)
+		os.Exit(1)
+	}
+	if c.output == "json" {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+		return
+	}
+	rep.writeText(os.Stdout)
+}
+
+// Result is the outcome of loading one target.
+type Result struct {
+	Target     string  `json:"target"`
+	Requests   int     `json:"requests"`
+	Failures   int     `json:"failures"`
+	Seconds    float64 `json:"seconds"`
+	Throughput float64 `json:"throughput_rps"`
+	P50ms      float64 `json:"p50_ms"`
+	P99ms      float64 `json:"p99_ms"`
+	Maxms      float64 `json:"max_ms"`
+	Ratio      float64 `json:"ratio_to_floor,omitempty"`
+	FirstError string  `json:"first_error,omitempty"`
+}
+
+// Report is the whole run.
+type Report struct {
+	Workers  int      `json:"workers"`
+	Duration string   `json:"duration"`
+	Results  []Result `json:"results"`
+}
+
+func (r Report) writeText(w io.Writer) {
+	fmt.Fprintf(w, "%d workers, %s per target\n", r.Workers, r.Duration)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\trequests\tfailures\treq/s\tp50 ms\tp99 ms\tmax ms\tx floor\t")
+	for _, res := range r.Results {
+		ratio := "-"
+		if res.Ratio > 0 {
+			ratio = fmt.Sprintf("%.2f", res.Ratio)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.3f\t%.3f\t%.3f\t%s\t\n", res.Target, res.Requests, res.Failures,
+			res.Throughput, res.P50ms, res.P99ms, res.Maxms, ratio)
+	}
+	tw.Flush()
+	for _, res := range r.Results {
+		if res.FirstError != "" {
+			fmt.Fprintf(w, "%s: first failure: %s\n", res.Target, res.FirstError)
+		}
+	}
+}
+
+func run(ctx context.Context, c config) (Report, error) {
+	if c.workers < 1 || c.duration <= 0 {
+		return Report{}, errors.New("-workers and -duration must be positive")
+	}
+	if c.url == "" {
+		srv, err := mock.New(mock.WithBcryptCost(c.bcryptCost), mock.WithLockout(0, 0))
+		if err != nil {
+			return Report{}, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return Report{}, err
+		}
+		srv.Serve(ln)
+		defer srv.Close()
+		c.url = srv.URL
+	}
+	c.url = strings.TrimSuffix(c.url, "/")
+	client := newClient(c.workers)
+	rep := Report{Workers: c.workers, Duration: c.duration.String()}
+
+	if c.loginDelay > 0 {
+		if err := postJSON(ctx, client, c.url+"/_mock/faults", fmt.Sprintf(`{"route":"login","delay":%q}`, c.loginDelay.String()), nil); err != nil {
+			return rep, fmt.Errorf("adding the login delay: %w", err)
+		}
+		defer func() { _ = do(context.Background(), client, "DELETE", c.url+"/_mock/faults", "", "", nil) }()
+		// Keep delayed logins in flight during the whole run.
+		lctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		for range 4 {
+			go func() {
+				for lctx.Err() == nil {
+					_ = do(lctx, client, "POST", c.url+mock.LoginPath, `{"username":"john@API","password":"honeyBunnies"}`, "", nil)
+				}
+			}()
+		}
+	}
+
+	var floor *Result
+	if c.floor {
+		res, err := loadFloor(ctx, c)
+		if err != nil {
+			return rep, err
+		}
+		rep.Results = append(rep.Results, res)
+		floor = &rep.Results[0]
+	}
+	routes := []string{c.route}
+	if c.route == "mix" {
+		routes = []string{"refresh", "logout", "login", "register"}
+	}
+	for _, route := range routes {
+		res, err := load(ctx, c, client, route)
+		if err != nil {
+			return rep, err
+		}
+		if floor != nil && floor.Throughput > 0 {
+			res.Ratio = res.Throughput / floor.Throughput
+		}
+		rep.Results = append(rep.Results, res)
+	}
+	return rep, nil
+}
+
+func newClient(workers int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = workers * 2
+	tr.MaxIdleConnsPerHost = workers * 2
+	tr.MaxConnsPerHost = 0
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+var floorBody = []byte(`{"ok":true,"result":{}}` + "\n")
+
+func loadFloor(ctx context.Context, c config) (Result, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return Result{}, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(floorBody)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	url := "http://" + ln.Addr().String() + mock.RefreshPath
+	client := newClient(c.workers)
+	return drive(ctx, c, "floor", func(int) (step func(context.Context) error, err error) {
+		return func(ctx context.Context) error { return do(ctx, client, "GET", url, "", "Bearer x", nil) }, nil
+	})
+}
+
+// load drives one route; each worker prepares its own state first.
+func load(ctx context.Context, c config, client *http.Client, route string) (Result, error) {
+	switch route {
+	case "refresh":
+		return drive(ctx, c, route, func(int) (func(context.Context) error, error) {
+			refresh, err := mint(ctx, client, c.url)
+			if err != nil {
+				return nil, err
+			}
+			return func(ctx context.Context) error {
+				var out tokenAnswer
+				if err := do(ctx, client, "GET", c.url+mock.RefreshPath, "", "Bearer "+refresh, &out); err != nil {
+					return err
+				}
+				refresh = out.Result.Token.Refresh
+				return nil
+			}, nil
+		})
+	case "logout":
+		per := c.maxSessions / c.workers
+		return drive(ctx, c, route, func(int) (func(context.Context) error, error) {
+			tokens := make([]string, 0, per)
+			for range per {
+				access, err := mintAccess(ctx, client, c.url)
+				if err != nil {
+					return nil, err
+				}
+				tokens = append(tokens, access)
+			}
+			return func(ctx context.Context) error {
+				if len(tokens) == 0 {
+					return errExhausted
+				}
+				tok := tokens[len(tokens)-1]
+				tokens = tokens[:len(tokens)-1]
+				return do(ctx, client, "DELETE", c.url+mock.LogoutPath, "", "Bearer "+tok, nil)
+			}, nil
+		})
+	case "login":
+		return drive(ctx, c, route, func(int) (func(context.Context) error, error) {
+			return func(ctx context.Context) error {
+				return do(ctx, client, "POST", c.url+mock.LoginPath, `{"username":"john@API","password":"honeyBunnies"}`, "", nil)
+			}, nil
+		})
+	case "register":
+		var n atomic.Int64
+		prefix := fmt.Sprintf("load-%d-", time.Now().UnixNano()%1e9)
+		return drive(ctx, c, route, func(int) (func(context.Context) error, error) {
+			return func(ctx context.Context) error {
+				body := fmt.Sprintf(`{"username":"%s%d","password":"password1"}`, prefix, n.Add(1))
+				return do(ctx, client, "POST", c.url+mock.RegisterPath, body, "", nil)
+			}, nil
+		})
+	}
+	return Result{}, fmt.Errorf("unknown -route %q: want register, login, refresh, logout or mix", route)
+}
+
+var errExhausted = errors.New("no minted session left")
+
+// drive runs c.workers workers, each preparing with setup and then calling
+// its step until the duration ends, and summarises the latencies.
+func drive(ctx context.Context, c config, target string, setup func(worker int) (func(context.Context) error, error)) (Result, error) {
+	steps := make([]func(context.Context) error, c.workers)
+	var wg sync.WaitGroup
+	errs := make([]error, c.workers)
+	for w := range c.workers {
+		wg.Go(func() { steps[w], errs[w] = setup(w) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return Result{}, fmt.Errorf("%s: preparing workers: %w", target, err)
+	}
+	lat := make([][]time.Duration, c.workers)
+	fails := make([]int, c.workers)
+	var firstErr atomic.Value
+	runCtx, cancel := context.WithTimeout(ctx, c.duration)
+	defer cancel()
+	start := time.Now()
+	var ended atomic.Int64
+	for w := range c.workers {
+		wg.Go(func() {
+			lat[w] = make([]time.Duration, 0, 1<<14)
+			for runCtx.Err() == nil {
+				t0 := time.Now()
+				err := steps[w](runCtx)
+				if errors.Is(err, errExhausted) {
+					break
+				}
+				if runCtx.Err() != nil {
+					break // cut off by the end of the run: not counted
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+				if err != nil {
+					fails[w]++
+					firstErr.CompareAndSwap(nil, err.Error())
+				}
+			}
+			ended.Store(int64(time.Since(start)))
+		})
+	}
+	wg.Wait()
+	elapsed := time.Duration(ended.Load())
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	res := Result{Target: target, Requests: len(all), Seconds: elapsed.Seconds()}
+	for _, f := range fails {
+		res.Failures += f
+	}
+	if v, ok := firstErr.Load().(string); ok {
+		res.FirstError = v
+	}
+	if len(all) > 0 {
+		res.Throughput = float64(len(all)) / elapsed.Seconds()
+		res.P50ms = ms(all[len(all)/2])
+		res.P99ms = ms(all[len(all)*99/100])
+		res.Maxms = ms(all[len(all)-1])
+	}
+	return res, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+type tokenAnswer struct {
+	Result struct {
+		SessionID string `json:"session_id"`
+		Token     struct {
+			Access  string `json:"access"`
+			Refresh string `json:"refresh"`
+		} `json:"token"`
+	} `json:"result"`
+}
+
+func mint(ctx context.Context, client *http.Client, url string) (refresh string, err error) {
+	var out tokenAnswer
+	err = postJSON(ctx, client, url+"/_mock/sessions", `{"username":"john@API"}`, &out)
+	return out.Result.Token.Refresh, err
+}
+
+func mintAccess(ctx context.Context, client *http.Client, url string) (string, error) {
+	var out tokenAnswer
+	err := postJSON(ctx, client, url+"/_mock/sessions", `{"username":"john@API"}`, &out)
+	return out.Result.Token.Access, err
+}
+
+func postJSON(ctx context.Context, client *http.Client, url, body string, out any) error {
+	return do(ctx, client, "POST", url, body, "", out)
+}
+
+// do sends one request and fails on anything but a 200; out, if given,
+// receives the decoded body.
+func do(ctx context.Context, client *http.Client, method, url, body, auth string, out any) error {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %s %s", method, req.URL.Path, resp.Status, strings.TrimSpace(string(b)))
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
