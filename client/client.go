@@ -1,0 +1,509 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	apiPrefix = "/api/v1/account/"
+
+	// maxBody caps how much of a response body is read.
+	maxBody = 1 << 20
+
+	// defaultMargin is the refresh margin unless half the access token's
+	// lifetime is shorter.
+	defaultMargin = 60 * time.Second
+
+	modulePath = "github.com/dyor-exchange/dyorctl"
+)
+
+// Client talks to the account API of one server. It is safe for concurrent
+// use; make one per server and account and share it.
+type Client struct {
+	baseURL   string // normalised, without a trailing slash
+	origin    origin
+	hc        *http.Client
+	userAgent string
+	store     TokenStore
+	margin    time.Duration
+	marginSet bool
+	now       func() time.Time
+
+	mu      sync.Mutex
+	flights map[string]*flight // refreshes in progress, by kind and token
+}
+
+// Option configures a Client in New. An option that is given a bad value
+// makes New return an error.
+type Option func(*Client) error
+
+// WithHTTPClient sets the HTTP client used for the API's routes, and whose
+// transport HTTPClient wraps. The default is a plain &http.Client{}: bound
+// requests with contexts, or give a client with a Timeout.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("WithHTTPClient: the HTTP client is nil")
+		}
+		c.hc = hc
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header of the client's requests.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error {
+		if strings.TrimSpace(ua) == "" || strings.ContainsAny(ua, "\r\n\x00") {
+			return fmt.Errorf("WithUserAgent: %q is not a usable User-Agent", ua)
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithTokenStore sets where the tokens are kept. The default is
+// NewMemoryStore(); credstore has the file store dyorctl uses.
+func WithTokenStore(s TokenStore) Option {
+	return func(c *Client) error {
+		if s == nil {
+			return errors.New("WithTokenStore: the store is nil")
+		}
+		c.store = s
+		return nil
+	}
+}
+
+// WithRefreshMargin sets how long before its expiry an access token is
+// refreshed. The default is 60 s, or half the access token's lifetime if
+// that is shorter. A margin longer than the token's lifetime makes every
+// AccessToken call refresh.
+func WithRefreshMargin(d time.Duration) Option {
+	return func(c *Client) error {
+		if d < 0 {
+			return fmt.Errorf("WithRefreshMargin: %v is negative", d)
+		}
+		c.margin, c.marginSet = d, true
+		return nil
+	}
+}
+
+// WithClock sets the clock the client compares token expiry with; for
+// tests (give it the mock server's clock). The default is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(c *Client) error {
+		if now == nil {
+			return errors.New("WithClock: the clock is nil")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// New returns a client for the server at baseURL, such as
+// "https://www.dyorbackend.tk" or "http://127.0.0.1:8080" (scheme, host,
+// optional port and path prefix); the routes are under
+// baseURL + "/api/v1/account/". A base URL that is not http(s), has no host,
+// or carries credentials, a query or a fragment is an error.
+func New(baseURL string, opts ...Option) (*Client, error) {
+	norm, o, err := parseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		baseURL:   norm,
+		origin:    o,
+		hc:        &http.Client{},
+		userAgent: defaultUserAgent(),
+		store:     NewMemoryStore(),
+		now:       time.Now,
+		flights:   make(map[string]*flight),
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(c); err != nil {
+			return nil, fmt.Errorf("client: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// origin is what decides whether a request goes to the client's server:
+// scheme and host, with the port made explicit.
+type origin struct{ scheme, host string }
+
+func originOf(u *url.URL) origin {
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if port == "" {
+		port = defaultPort(scheme)
+	}
+	return origin{scheme, net.JoinHostPort(host, port)}
+}
+
+func defaultPort(scheme string) string {
+	switch scheme {
+	case "http":
+		return "80"
+	case "https":
+		return "443"
+	}
+	return ""
+}
+
+// parseBaseURL checks raw and returns it normalised: lower-case scheme and
+// host, no default port, no trailing slash.
+func parseBaseURL(raw string) (string, origin, error) {
+	bad := func(why string) (string, origin, error) {
+		return "", origin{}, fmt.Errorf("client: server URL %q %s (want http(s)://host[:port][/path])", raw, why)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return bad("does not parse")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	switch {
+	case scheme != "http" && scheme != "https":
+		return bad("is not http or https")
+	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
+		return bad("has no host")
+	case u.User != nil:
+		return bad("must not carry credentials")
+	case u.RawQuery != "" || u.ForceQuery:
+		return bad("must not have a query")
+	case u.Fragment != "" || strings.HasSuffix(raw, "#"):
+		return bad("must not have a fragment")
+	}
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port := u.Port(); port != "" && port != defaultPort(scheme) {
+		host += ":" + port
+	}
+	norm := scheme + "://" + host + strings.TrimRight(u.EscapedPath(), "/")
+	return norm, originOf(u), nil
+}
+
+// defaultUserAgent is "dyorctl-sdk/<module version>" ("dev" when built
+// from a checkout).
+var defaultUserAgent = sync.OnceValue(func() string {
+	version := "dev"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if info.Main.Path == modulePath && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			version = info.Main.Version
+		}
+		for _, dep := range info.Deps {
+			if dep.Path == modulePath && dep.Version != "" {
+				version = dep.Version
+			}
+		}
+	}
+	return "dyorctl-sdk/" + version
+})
+
+// BaseURL returns the server's URL, normalised (lower-case scheme and host,
+// no default port, no trailing slash).
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// Store returns the client's token store.
+func (c *Client) Store() TokenStore { return c.store }
+
+type credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type tokenResult struct {
+	Token struct {
+		Access  string `json:"access"`
+		Refresh string `json:"refresh"`
+	} `json:"token"`
+}
+
+func (r tokenResult) tokens(route string) (Tokens, error) {
+	t, err := ParseTokens(r.Token.Access, r.Token.Refresh)
+	if err != nil {
+		return Tokens{}, fmt.Errorf("%s: the server's tokens cannot be read: %w", route, err)
+	}
+	return t, nil
+}
+
+// Register creates an account. It does not log in.
+func (c *Client) Register(ctx context.Context, username, password string) error {
+	return c.call(ctx, http.MethodPost, "register", "", credentials{username, password}, nil)
+}
+
+// Login checks the password, saves the new token pair in the store (with
+// Username set) and returns it. If the tokens cannot be saved, Login
+// returns them with the error.
+func (c *Client) Login(ctx context.Context, username, password string) (Tokens, error) {
+	var res tokenResult
+	if err := c.call(ctx, http.MethodPost, "login", "", credentials{username, password}, &res); err != nil {
+		return Tokens{}, err
+	}
+	t, err := res.tokens("login")
+	if err != nil {
+		return Tokens{}, err
+	}
+	t.Username = username
+	if err := c.store.Save(ctx, t); err != nil {
+		return t, fmt.Errorf("logged in, but the tokens could not be saved: %w", err)
+	}
+	return t, nil
+}
+
+// Refresh rotates the session now and saves the new pair before returning
+// it. It runs under the store's lock and re-reads the store there: if the
+// stored refresh token is no longer the one this call started with (another
+// process or goroutine rotated it meanwhile), it returns the stored tokens
+// without a request, so no refresh token is ever presented twice. It
+// returns ErrNotLoggedIn (without a request) when the store is empty.
+//
+// When the server rejects the session (401001–401004), or the refresh
+// token has expired, the stored tokens are removed and the error matches
+// ErrSessionInvalid. After a network error or a 5xx they are kept. A failed
+// refresh is not retried: the server may have rotated the session already.
+func (c *Client) Refresh(ctx context.Context) (Tokens, error) {
+	t, err := c.store.Load(ctx)
+	if err != nil {
+		return Tokens{}, err
+	}
+	seen := t.Refresh
+	t, err = c.shared(ctx, "refresh\x00"+seen, func(ctx context.Context) (Tokens, error) {
+		return c.rotate(ctx, func(cur Tokens) bool { return cur.Refresh == seen })
+	})
+	if err != nil {
+		return Tokens{}, err
+	}
+	return t, nil
+}
+
+// AccessToken returns a valid access token: the stored one while it expires
+// after the refresh margin, otherwise a new one from a refresh (see
+// Refresh for what happens when that fails). Concurrent callers of one
+// Client share one refresh, and the refresh runs under the store's lock
+// after re-reading it, so when another process has just refreshed, its
+// tokens are used instead of refreshing again. The new tokens are saved
+// before they are returned.
+func (c *Client) AccessToken(ctx context.Context) (string, error) {
+	t, err := c.store.Load(ctx)
+	if err != nil {
+		return "", err
+	}
+	if c.fresh(t) {
+		return t.Access, nil
+	}
+	t, err = c.shared(ctx, "auto", func(ctx context.Context) (Tokens, error) {
+		return c.rotate(ctx, func(cur Tokens) bool { return !c.fresh(cur) })
+	})
+	if err != nil {
+		return "", err
+	}
+	if !t.AccessExpiresAt.After(c.now()) {
+		return "", fmt.Errorf("the server issued an access token that expired already (at %s): check the clock",
+			t.AccessExpiresAt.Format(time.RFC3339))
+	}
+	return t.Access, nil
+}
+
+// Tokens returns the stored tokens, without any request; ErrNotLoggedIn
+// when there are none.
+func (c *Client) Tokens(ctx context.Context) (Tokens, error) {
+	return c.store.Load(ctx)
+}
+
+// Logout deletes the session on the server, with the stored access token
+// (the refresh token if the access token has expired), then removes the
+// stored tokens — always, even when the server call failed, whose error it
+// then returns. ErrNotLoggedIn (no request) when the store is empty; an
+// error matching ErrSessionInvalid (no request) when the refresh token has
+// expired, and when the server no longer knew the session.
+func (c *Client) Logout(ctx context.Context) error {
+	_, err := c.store.Update(ctx, func(cur Tokens) (Tokens, error) {
+		if cur.IsZero() {
+			return Tokens{}, ErrNotLoggedIn
+		}
+		now := c.now()
+		if !cur.Valid(now) {
+			return Tokens{}, sessionExpired(cur)
+		}
+		if cur.AccessExpiresAt.After(now) {
+			err := c.call(ctx, http.MethodDelete, "logout", cur.Access, nil, nil)
+			var ae *APIError
+			// The clocks may disagree: the refresh token lives longer.
+			if !errors.As(err, &ae) || ae.Code != 401003 {
+				return Tokens{}, err
+			}
+		}
+		return Tokens{}, c.call(ctx, http.MethodDelete, "logout", cur.Refresh, nil, nil)
+	})
+	return err
+}
+
+func sessionExpired(t Tokens) error {
+	return fmt.Errorf("%w: the refresh token expired at %s", ErrSessionInvalid, t.RefreshExpiresAt.Format(time.RFC3339))
+}
+
+// refreshMargin is how long before its expiry t's access token is
+// refreshed.
+func (c *Client) refreshMargin(t Tokens) time.Duration {
+	if c.marginSet {
+		return c.margin
+	}
+	m := defaultMargin
+	if !t.AccessIssuedAt.IsZero() {
+		if half := t.AccessExpiresAt.Sub(t.AccessIssuedAt) / 2; half < m {
+			m = max(half, 0)
+		}
+	}
+	return m
+}
+
+// fresh reports whether t's access token expires after the margin.
+func (c *Client) fresh(t Tokens) bool {
+	return t.Access != "" && t.AccessExpiresAt.After(c.now().Add(c.refreshMargin(t)))
+}
+
+// rotate refreshes the stored tokens under the store's lock if needed says
+// so of what is stored then. The new pair is saved by Update before anyone
+// gets it. A session the server rejects, or whose refresh token has
+// expired, is removed; after other errors the tokens are kept.
+func (c *Client) rotate(ctx context.Context, needed func(Tokens) bool) (Tokens, error) {
+	return c.store.Update(ctx, func(cur Tokens) (Tokens, error) {
+		if cur.IsZero() {
+			return Tokens{}, ErrNotLoggedIn
+		}
+		if !needed(cur) {
+			return cur, nil
+		}
+		if !cur.Valid(c.now()) {
+			return Tokens{}, sessionExpired(cur)
+		}
+		var res tokenResult
+		if err := c.call(ctx, http.MethodGet, "refresh", cur.Refresh, nil, &res); err != nil {
+			if isSessionRejected(err) {
+				return Tokens{}, err
+			}
+			return cur, err
+		}
+		next, err := res.tokens("refresh")
+		if err != nil {
+			return cur, err
+		}
+		next.Username = cur.Username
+		return next, nil
+	})
+}
+
+// flight is a refresh shared by the callers that want it.
+type flight struct {
+	done    chan struct{}
+	tokens  Tokens
+	err     error
+	waiters int
+	cancel  context.CancelFunc
+}
+
+// shared runs do once for all concurrent callers with the same key and
+// gives each its result. do runs on a context detached from any one
+// caller's cancellation: it is cancelled only when every caller waiting for
+// it has given up, since a refresh cut short after the server rotated loses
+// the session. Each caller still returns as soon as its own ctx is done.
+func (c *Client) shared(ctx context.Context, key string, do func(context.Context) (Tokens, error)) (Tokens, error) {
+	if err := ctx.Err(); err != nil {
+		return Tokens{}, err
+	}
+	c.mu.Lock()
+	f := c.flights[key]
+	if f == nil {
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		f = &flight{done: make(chan struct{}), cancel: cancel}
+		c.flights[key] = f
+		go func() {
+			t, err := do(fctx)
+			c.mu.Lock()
+			if c.flights[key] == f {
+				delete(c.flights, key)
+			}
+			f.tokens, f.err = t, err
+			c.mu.Unlock()
+			cancel()
+			close(f.done)
+		}()
+	}
+	f.waiters++
+	c.mu.Unlock()
+
+	select {
+	case <-f.done:
+		return f.tokens, f.err
+	case <-ctx.Done():
+		c.mu.Lock()
+		f.waiters--
+		if f.waiters == 0 {
+			f.cancel()
+			if c.flights[key] == f {
+				delete(c.flights, key) // later callers start afresh
+			}
+		}
+		c.mu.Unlock()
+		return Tokens{}, ctx.Err()
+	}
+}
+
+// call sends one API request and decodes the answer into out (if not nil).
+// bearer, if not empty, goes in the Authorization header.
+func (c *Client) call(ctx context.Context, method, route, bearer string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("%s: encoding the request: %w", route, err)
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+apiPrefix+route, body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", route, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", route, err)
+	}
+	defer func() {
+		// Drain a little so the connection can be reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		_ = resp.Body.Close()
+	}()
+	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	success := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if readErr != nil && success {
+		return fmt.Errorf("%s: reading the answer (%s): %w", route, statusText(resp.StatusCode), readErr)
+	}
+	// A failure status says enough even when its body was cut short.
+	return decodeAnswer(resp.StatusCode, data, out)
+}

@@ -1,0 +1,168 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode"
+)
+
+// Sentinel errors. Match them with errors.Is: an *APIError matches the one
+// its code stands for, and the client wraps them in its own errors.
+var (
+	// ErrNotLoggedIn: the token store holds no tokens. No request was sent.
+	ErrNotLoggedIn = errors.New("not logged in")
+	// ErrAccountNotFound: no account with that username (404001).
+	ErrAccountNotFound = errors.New("no such account")
+	// ErrWrongPassword: the password does not match (401005).
+	ErrWrongPassword = errors.New("wrong password")
+	// ErrAccountLocked: the account is locked after repeated wrong
+	// passwords (403002).
+	ErrAccountLocked = errors.New("account locked")
+	// ErrUsernameTaken: the username is already registered (409001).
+	ErrUsernameTaken = errors.New("username already taken")
+	// ErrInvalidInput: the server rejected the request's body (400001,
+	// 400002, 413001, 415001); the message says which rule was broken.
+	ErrInvalidInput = errors.New("invalid input")
+	// ErrSessionInvalid: the server no longer accepts the session
+	// (401001–401004), or the refresh token has expired by its claims. The
+	// stored tokens have been removed: log in again.
+	ErrSessionInvalid = errors.New("session expired or revoked")
+)
+
+// APIError is an answer of the server that is not a success: any non-2xx
+// status, or a 2xx whose body is not the API's JSON envelope.
+type APIError struct {
+	Status  int    // HTTP status
+	Code    int    // application code, e.g. 401005; 0 when the body was not the API's JSON
+	Message string // the server's message, or a short excerpt of a body that was not the API's JSON
+}
+
+func (e *APIError) Error() string {
+	if e.Code != 0 {
+		msg := e.Message
+		if msg == "" {
+			msg = "server answered " + statusText(e.Status)
+		}
+		return fmt.Sprintf("%s (%d)", msg, e.Code)
+	}
+	var what string
+	if e.Status >= 200 && e.Status < 300 {
+		what = fmt.Sprintf("server answered %s but not with the API's JSON", statusText(e.Status))
+	} else {
+		what = fmt.Sprintf("server answered %s (not the API's JSON)", statusText(e.Status))
+	}
+	if e.Message == "" {
+		return what + " with an empty body"
+	}
+	return fmt.Sprintf("%s: %q", what, e.Message)
+}
+
+// Is reports whether the error's code is one that target stands for.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrAccountNotFound:
+		return e.Code == 404001
+	case ErrWrongPassword:
+		return e.Code == 401005
+	case ErrAccountLocked:
+		return e.Code == 403002
+	case ErrUsernameTaken:
+		return e.Code == 409001
+	case ErrInvalidInput:
+		switch e.Code {
+		case 400001, 400002, 413001, 415001:
+			return true
+		}
+	case ErrSessionInvalid:
+		return e.sessionRejected()
+	}
+	return false
+}
+
+// sessionRejected reports whether the server said the token or its
+// session is no longer good (401001–401004).
+func (e *APIError) sessionRejected() bool {
+	return e.Code >= 401001 && e.Code <= 401004
+}
+
+// isSessionRejected reports whether err is the server rejecting the session.
+func isSessionRejected(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.sessionRejected()
+}
+
+func statusText(status int) string {
+	if text := http.StatusText(status); text != "" {
+		return fmt.Sprintf("%d %s", status, text)
+	}
+	return fmt.Sprint(status)
+}
+
+// envelope is the API's answer: {"ok":true,"result":{…}} or
+// {"ok":false,"error":{"code":…,"message":…}}.
+type envelope struct {
+	OK     *bool           `json:"ok"`
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// decodeAnswer turns a status and a body into the result (decoded into out
+// when out is not nil) or an *APIError.
+func decodeAnswer(status int, body []byte, out any) error {
+	var env envelope
+	jsonErr := json.Unmarshal(body, &env)
+	success := status >= 200 && status < 300
+	if jsonErr == nil && env.OK != nil && !*env.OK && env.Error != nil && env.Error.Code != 0 {
+		return &APIError{Status: status, Code: env.Error.Code, Message: clean(env.Error.Message, 200)}
+	}
+	if !success || jsonErr != nil || env.OK == nil || !*env.OK {
+		return &APIError{Status: status, Message: clean(string(body), 100)}
+	}
+	if out == nil {
+		return nil
+	}
+	if len(env.Result) == 0 || string(env.Result) == "null" {
+		return &APIError{Status: status, Message: clean(string(body), 100)}
+	}
+	if err := json.Unmarshal(env.Result, out); err != nil {
+		return &APIError{Status: status, Message: clean(string(body), 100)}
+	}
+	return nil
+}
+
+// clean makes text from a server safe and short to print: invalid UTF-8
+// replaced, control and bidirectional-override characters and runs of white
+// space turned into one space, at most max runes (an ellipsis marks a cut).
+func clean(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	pendingSpace := false
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			pendingSpace = n > 0
+			continue
+		}
+		if pendingSpace {
+			if n >= max {
+				b.WriteString("…")
+				return b.String()
+			}
+			b.WriteByte(' ')
+			n++
+			pendingSpace = false
+		}
+		if n >= max {
+			b.WriteString("…")
+			return b.String()
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}

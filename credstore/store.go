@@ -1,0 +1,601 @@
+package credstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/dyor-exchange/dyorctl/client"
+)
+
+const (
+	// FileName is the name of the credentials file in the store's directory.
+	FileName = "credentials.json"
+	// lockName is the file that the cross-process lock is taken on. It is
+	// never removed: removing a lock file lets two processes lock two
+	// different files.
+	lockName = "credentials.lock"
+
+	fileVersion = 1
+	fileMode    = 0o600
+	dirMode     = 0o700
+
+	lockRetry = 10 * time.Millisecond
+)
+
+// ErrCorrupt is matched by errors.Is when the credentials file is not valid
+// JSON, has an unknown version or holds something that is not a token pair.
+// The error names the file. Such a file is never written over.
+var ErrCorrupt = errors.New("credential store is corrupt")
+
+// ErrNoActive means no account of the server is active (logged in). It
+// matches client.ErrNotLoggedIn.
+var ErrNoActive error = &notLoggedInError{"no account is logged in"}
+
+// ErrNoAccount means no account of that username is stored for the server.
+// It matches client.ErrNotLoggedIn.
+var ErrNoAccount error = &notLoggedInError{"no such stored account"}
+
+type notLoggedInError struct{ text string }
+
+func (e *notLoggedInError) Error() string { return e.text }
+func (e *notLoggedInError) Unwrap() error { return client.ErrNotLoggedIn }
+
+type corruptError struct {
+	path, why string
+}
+
+func (e *corruptError) Error() string {
+	return fmt.Sprintf("credential store %s is unusable (%s): move it away and log in again", e.path, e.why)
+}
+
+func (e *corruptError) Is(target error) bool { return target == ErrCorrupt }
+
+// DefaultDir returns $DYOR_CONFIG_DIR if set, else
+// <os.UserConfigDir()>/dyorctl.
+func DefaultDir() (string, error) {
+	if dir := os.Getenv("DYOR_CONFIG_DIR"); dir != "" {
+		return dir, nil
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the config directory: %w (set DYOR_CONFIG_DIR)", err)
+	}
+	return filepath.Join(base, "dyorctl"), nil
+}
+
+// Store is the credentials file in a directory. Every change takes the
+// cross-process lock and re-reads the file first; reads need no lock since
+// the file is only ever replaced whole. Any number of Stores, in any number
+// of processes, may share a directory.
+type Store struct {
+	dir, path, lockPath string
+}
+
+// Open returns the store in dir. It creates nothing: the directory (mode
+// 0700) and the file come with the first change.
+func Open(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("credstore: no directory given")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("credstore: %w", err)
+	}
+	return &Store{
+		dir:      abs,
+		path:     filepath.Join(abs, FileName),
+		lockPath: filepath.Join(abs, lockName),
+	}, nil
+}
+
+// Path returns the credentials file's path, <dir>/credentials.json.
+func (s *Store) Path() string { return s.path }
+
+// Account is a stored account.
+type Account struct {
+	Server   string // normalised server URL
+	Username string
+	Active   bool // the server's active account
+	Tokens   client.Tokens
+}
+
+// Accounts returns every stored account of every server, sorted by server
+// then username.
+func (s *Store) Accounts() ([]Account, error) {
+	st, err := s.read()
+	if err != nil {
+		return nil, err
+	}
+	var list []Account
+	for server, se := range st.servers {
+		for name, t := range se.accounts {
+			list = append(list, Account{Server: server, Username: name, Active: name == se.active, Tokens: t})
+		}
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].Server != list[j].Server {
+			return list[i].Server < list[j].Server
+		}
+		return list[i].Username < list[j].Username
+	})
+	return list, nil
+}
+
+// Active returns the active account of server; an error matching
+// ErrNoActive (and client.ErrNotLoggedIn) when there is none.
+func (s *Store) Active(server string) (Account, error) {
+	server, err := NormalizeServer(server)
+	if err != nil {
+		return Account{}, err
+	}
+	st, err := s.read()
+	if err != nil {
+		return Account{}, err
+	}
+	t, ok := st.active(server)
+	if !ok {
+		return Account{}, fmt.Errorf("%w on %s", ErrNoActive, server)
+	}
+	return Account{Server: server, Username: t.Username, Active: true, Tokens: t}, nil
+}
+
+// Switch makes username the active account of server; an error matching
+// ErrNoAccount if it is not stored.
+func (s *Store) Switch(server, username string) error {
+	server, err := NormalizeServer(server)
+	if err != nil {
+		return err
+	}
+	return s.change(context.Background(), func(st *state) (bool, error) {
+		se := st.servers[server]
+		if se == nil || !se.has(username) {
+			return false, fmt.Errorf("%w: %q on %s", ErrNoAccount, username, server)
+		}
+		if se.active == username {
+			return false, nil
+		}
+		se.active = username
+		return true, nil
+	})
+}
+
+// Remove deletes the stored account (no error if there is none). If it was
+// the active one, the server has no active account afterwards.
+func (s *Store) Remove(server, username string) error {
+	server, err := NormalizeServer(server)
+	if err != nil {
+		return err
+	}
+	return s.change(context.Background(), func(st *state) (bool, error) {
+		return st.remove(server, username), nil
+	})
+}
+
+// ForServer returns the client.TokenStore of server's active account:
+// Load reads it, Save stores an account (under Tokens.Username, which must
+// be set) and makes it the active one, Delete removes the active account
+// (as does Save of zero Tokens), Update runs under the file lock. A bad
+// server URL makes every method fail.
+func (s *Store) ForServer(server string) client.TokenStore {
+	norm, err := NormalizeServer(server)
+	return &serverStore{s: s, server: norm, err: err}
+}
+
+// state is the file's content in memory, with the tokens' claims read.
+type state struct {
+	servers map[string]*serverState
+}
+
+type serverState struct {
+	active   string                   // "" when none
+	accounts map[string]client.Tokens // by username, with Username set
+}
+
+func (se *serverState) has(username string) bool {
+	_, ok := se.accounts[username]
+	return ok
+}
+
+func (st *state) active(server string) (client.Tokens, bool) {
+	se := st.servers[server]
+	if se == nil || se.active == "" {
+		return client.Tokens{}, false
+	}
+	t, ok := se.accounts[se.active]
+	return t, ok
+}
+
+// put stores t under its username and makes it active.
+func (st *state) put(server string, t client.Tokens) {
+	se := st.servers[server]
+	if se == nil {
+		se = &serverState{accounts: make(map[string]client.Tokens)}
+		st.servers[server] = se
+	}
+	se.accounts[t.Username] = t
+	se.active = t.Username
+}
+
+// remove deletes an account and reports whether there was one.
+func (st *state) remove(server, username string) bool {
+	se := st.servers[server]
+	if se == nil || !se.has(username) {
+		return false
+	}
+	delete(se.accounts, username)
+	if se.active == username {
+		se.active = ""
+	}
+	if len(se.accounts) == 0 {
+		delete(st.servers, server)
+	}
+	return true
+}
+
+// The file's layout.
+type fileJSON struct {
+	Version int                    `json:"version"`
+	Servers map[string]*serverJSON `json:"servers"`
+}
+
+type serverJSON struct {
+	Active   string                 `json:"active"`
+	Accounts map[string]accountJSON `json:"accounts"`
+}
+
+type accountJSON struct {
+	Access  string `json:"access"`
+	Refresh string `json:"refresh"`
+}
+
+// read reads and checks the file; a missing file is an empty store.
+func (s *Store) read() (*state, error) {
+	st := &state{servers: make(map[string]*serverState)}
+	data, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("cannot read the credential store %s: %w", s.path, err)
+	}
+	corrupt := func(format string, args ...any) (*state, error) {
+		return nil, &corruptError{path: s.path, why: fmt.Sprintf(format, args...)}
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return corrupt("empty")
+	}
+	if trimmed[0] != '{' {
+		return corrupt("not a JSON object")
+	}
+	// Read the version first so that a future layout is reported as such.
+	var head struct {
+		Version json.RawMessage `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return corrupt("%s", jsonProblem(err))
+	}
+	if string(head.Version) != "1" {
+		if head.Version == nil {
+			return corrupt("no version")
+		}
+		return corrupt("unknown version %s, this program reads version %d", clip(string(head.Version)), fileVersion)
+	}
+	var f fileJSON
+	if err := json.Unmarshal(data, &f); err != nil {
+		return corrupt("%s", jsonProblem(err))
+	}
+	for rawServer, sj := range f.Servers {
+		server, err := NormalizeServer(rawServer)
+		if err != nil {
+			return corrupt("bad server %q", clip(rawServer))
+		}
+		if _, dup := st.servers[server]; dup {
+			return corrupt("server %s listed twice", server)
+		}
+		if sj == nil {
+			continue
+		}
+		se := &serverState{active: sj.Active, accounts: make(map[string]client.Tokens, len(sj.Accounts))}
+		for name, aj := range sj.Accounts {
+			if name == "" {
+				return corrupt("an account of %s has no username", server)
+			}
+			t, err := client.ParseTokens(aj.Access, aj.Refresh)
+			if err != nil {
+				return corrupt("the tokens of %q on %s: %v", clip(name), server, err)
+			}
+			t.Username = name
+			se.accounts[name] = t
+		}
+		if len(se.accounts) > 0 {
+			st.servers[server] = se
+		}
+	}
+	return st, nil
+}
+
+// jsonProblem says in words what is wrong with the file's JSON.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("not valid JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Sprintf("%q holds a JSON %s where the layout has something else", typ.Field, typ.Value)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("a JSON %s where the layout has something else", typ.Value)
+	}
+	return "not valid JSON: " + err.Error()
+}
+
+// clip shortens text from the file for an error message.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
+}
+
+func (st *state) marshal() ([]byte, error) {
+	f := fileJSON{Version: fileVersion, Servers: make(map[string]*serverJSON, len(st.servers))}
+	for server, se := range st.servers {
+		if len(se.accounts) == 0 {
+			continue
+		}
+		sj := &serverJSON{Active: se.active, Accounts: make(map[string]accountJSON, len(se.accounts))}
+		for name, t := range se.accounts {
+			sj.Accounts[name] = accountJSON{Access: t.Access, Refresh: t.Refresh}
+		}
+		f.Servers[server] = sj
+	}
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// write replaces the file atomically: a temporary file in the same
+// directory, written, synced, made 0600, renamed over the file, then the
+// directory synced so that the rename survives a crash.
+func (s *Store) write(st *state) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("saving the credential store %s: %w", s.path, err)
+		}
+	}()
+	data, err := st.marshal()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(s.dir, ".credentials-*.tmp")
+	if err != nil {
+		return err
+	}
+	renamed := false
+	defer func() {
+		if !renamed {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(fileMode); err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), s.path); err != nil {
+		return err
+	}
+	renamed = true
+	syncDir(s.dir)
+	return nil
+}
+
+// syncDir makes a rename in dir durable. Best effort: some systems cannot
+// open or sync a directory, and the rename itself has happened.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
+
+// processLocks holds, per credentials file, a one-slot semaphore that
+// goroutines of this process take before the file lock, so that they queue
+// instead of polling the file lock. The file lock alone would be correct
+// (flock excludes between two descriptors of one process too); this only
+// makes waiting cheaper and fairer. It grows by one entry per file used.
+var processLocks sync.Map // path → chan struct{}
+
+// lock takes the in-process and the cross-process lock, waiting at most
+// until ctx is done, and returns the function that releases both.
+func (s *Store) lock(ctx context.Context) (func(), error) {
+	v, _ := processLocks.LoadOrStore(s.path, make(chan struct{}, 1))
+	sem := v.(chan struct{})
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for the lock on %s: %w", s.path, ctx.Err())
+	}
+	fl := flock.New(s.lockPath, flock.SetPermissions(fileMode))
+	ok, err := fl.TryLockContext(ctx, lockRetry)
+	if err == nil && !ok {
+		err = errors.New("not locked")
+	}
+	if err != nil {
+		<-sem
+		return nil, fmt.Errorf("waiting for the lock on %s: %w", s.path, err)
+	}
+	return func() {
+		_ = fl.Unlock()
+		<-sem
+	}, nil
+}
+
+// change runs fn on the current state under the lock and writes the state
+// if fn says it changed. fn's error is returned, joined with a write error.
+// Nothing is written when the file cannot be read or is corrupt.
+func (s *Store) change(ctx context.Context, fn func(*state) (bool, error)) error {
+	_, err := s.changeReporting(ctx, fn)
+	return err
+}
+
+// changeReporting is change that also reports whether fn's change failed
+// to be written.
+func (s *Store) changeReporting(ctx context.Context, fn func(*state) (bool, error)) (writeFailed bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if err := os.MkdirAll(s.dir, dirMode); err != nil {
+		return false, fmt.Errorf("creating the directory of the credential store: %w", err)
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	st, err := s.read()
+	if err != nil {
+		return false, err
+	}
+	changed, fnErr := fn(st)
+	if !changed {
+		return false, fnErr
+	}
+	// From here on ctx is not consulted: tokens that a refresh rotated must
+	// reach the file even if the caller has gone.
+	if err := s.write(st); err != nil {
+		return true, errors.Join(fnErr, err)
+	}
+	return false, fnErr
+}
+
+// serverStore is the client.TokenStore of one server's active account.
+type serverStore struct {
+	s      *Store
+	server string
+	err    error // from normalising the server URL
+}
+
+func (ss *serverStore) Load(ctx context.Context) (client.Tokens, error) {
+	if ss.err != nil {
+		return client.Tokens{}, ss.err
+	}
+	if err := ctx.Err(); err != nil {
+		return client.Tokens{}, err
+	}
+	st, err := ss.s.read()
+	if err != nil {
+		return client.Tokens{}, err
+	}
+	t, ok := st.active(ss.server)
+	if !ok {
+		return client.Tokens{}, fmt.Errorf("%w on %s", ErrNoActive, ss.server)
+	}
+	return t, nil
+}
+
+func (ss *serverStore) Save(ctx context.Context, t client.Tokens) error {
+	if t.IsZero() {
+		return ss.Delete(ctx)
+	}
+	if ss.err != nil {
+		return ss.err
+	}
+	t, err := checked(t)
+	if err != nil {
+		return err
+	}
+	return ss.s.change(ctx, func(st *state) (bool, error) {
+		st.put(ss.server, t)
+		return true, nil
+	})
+}
+
+func (ss *serverStore) Delete(ctx context.Context) error {
+	if ss.err != nil {
+		return ss.err
+	}
+	return ss.s.change(ctx, func(st *state) (bool, error) {
+		cur, ok := st.active(ss.server)
+		return ok && st.remove(ss.server, cur.Username), nil
+	})
+}
+
+func (ss *serverStore) Update(ctx context.Context, fn func(current client.Tokens) (client.Tokens, error)) (client.Tokens, error) {
+	if ss.err != nil {
+		return client.Tokens{}, ss.err
+	}
+	var cur, after client.Tokens
+	writeFailed, err := ss.s.changeReporting(ctx, func(st *state) (bool, error) {
+		cur, _ = st.active(ss.server)
+		after = cur
+		next, fnErr := fn(cur)
+		switch {
+		case next.IsZero():
+			if cur.IsZero() {
+				return false, fnErr
+			}
+			after = client.Tokens{}
+			return st.remove(ss.server, cur.Username), fnErr
+		case next.Access == cur.Access && next.Refresh == cur.Refresh &&
+			(next.Username == cur.Username || next.Username == ""):
+			return false, fnErr
+		}
+		if next.Username == "" {
+			next.Username = cur.Username
+		}
+		next, err := checked(next)
+		if err != nil {
+			return false, errors.Join(fnErr, err)
+		}
+		st.put(ss.server, next)
+		after = next
+		return true, fnErr
+	})
+	if writeFailed {
+		after = cur // what is still stored
+	}
+	return after, err
+}
+
+// checked returns t with its claims read from its tokens, or an error if
+// they cannot be, so that nothing unreadable is ever written.
+func checked(t client.Tokens) (client.Tokens, error) {
+	if t.Username == "" {
+		return client.Tokens{}, errors.New("credstore: tokens without a username cannot be stored")
+	}
+	p, err := client.ParseTokens(t.Access, t.Refresh)
+	if err != nil {
+		return client.Tokens{}, fmt.Errorf("credstore: not storing tokens that cannot be read: %w", err)
+	}
+	p.Username = t.Username
+	return p, nil
+}
