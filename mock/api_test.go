@@ -90,6 +90,7 @@ func TestErrorCodes(t *testing.T) {
 		{"JSON string", "POST", mock.RegisterPath, `"john"`, nil, 400001, "object"},
 		{"JSON null", "POST", mock.RegisterPath, `null`, nil, 400001, "object"},
 		{"trailing data", "POST", mock.LoginPath, `{"username":"john@API","password":"honeyBunnies"} {}`, nil, 400001, "JSON"},
+		{"duplicate key", "POST", mock.LoginPath, `{"username":"x","username":"john@API","password":"honeyBunnies"}`, nil, 400001, "twice"},
 		{"empty body", "POST", mock.LoginPath, ``, nil, 400001, "empty"},
 		{"blank body", "POST", mock.LoginPath, "  \n", []string{"Content-Type: application/json"}, 400001, "empty"},
 		{"empty body of another type", "POST", mock.RegisterPath, ``, []string{"Content-Type: text/plain"}, 400001, "empty"},

@@ -3,7 +3,6 @@ package mock
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -47,15 +46,40 @@ func readJSONBody(r *http.Request) (map[string]json.RawMessage, *Error) {
 	return decodeObject(body)
 }
 
+// decodeObject parses a JSON object and returns its members. A name given
+// twice is refused: parsers disagree on which one counts, and a request
+// that means two things is not one to guess at.
 func decodeObject(body []byte) (map[string]json.RawMessage, *Error) {
-	var obj map[string]json.RawMessage
+	notJSON := apiErr(CodeInvalidJSON, "request body is not valid JSON")
 	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) || (err == nil && obj == nil) {
-			return nil, apiErr(CodeInvalidJSON, "request body must be a JSON object")
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, notJSON
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		if !json.Valid(body) {
+			return nil, notJSON
 		}
-		return nil, apiErr(CodeInvalidJSON, "request body is not valid JSON")
+		return nil, apiErr(CodeInvalidJSON, "request body must be a JSON object")
+	}
+	obj := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, notJSON
+		}
+		name, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, notJSON
+		}
+		if _, dup := obj[name]; dup {
+			return nil, apiErr(CodeInvalidJSON, "request body has %q twice", name)
+		}
+		obj[name] = value
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, notJSON
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, apiErr(CodeInvalidJSON, "request body is not valid JSON: data after the object")

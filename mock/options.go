@@ -14,6 +14,11 @@ const (
 	DefaultLockoutAttempts = 5
 	DefaultLockoutDuration = 15 * time.Minute
 	DefaultJournalSize     = 1000
+	DefaultReadTimeout     = 30 * time.Second
+
+	// MaxHeaderBytes bounds a request's header block; larger ones get a
+	// 431 from net/http.
+	MaxHeaderBytes = 64 << 10
 
 	// The documented example account, present unless WithSeed or WithNoSeed is given.
 	ExampleUsername = "john@API"
@@ -41,6 +46,7 @@ type config struct {
 	statePath       string
 	saveInterval    time.Duration
 	journalSize     int
+	readTimeout     time.Duration
 }
 
 // WithAccessTTL sets the lifetime of access tokens (default 15m).
@@ -192,6 +198,19 @@ func WithJournalSize(n int) Option {
 			return fmt.Errorf("journal size %d: must be at least 1", n)
 		}
 		c.journalSize = n
+		return nil
+	}
+}
+
+// WithReadTimeout bounds how long a client may take to send a request
+// (default 30s; the header alone gets a third of it). A client that sends
+// a body that never finishes has its connection closed then.
+func WithReadTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 10*time.Millisecond {
+			return fmt.Errorf("read timeout %v: must be at least 10ms", d)
+		}
+		c.readTimeout = d
 		return nil
 	}
 }

@@ -57,6 +57,7 @@ func New(opts ...Option) (*Server, error) {
 		logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		admin:           true,
 		journalSize:     DefaultJournalSize,
+		readTimeout:     DefaultReadTimeout,
 	}
 	for _, opt := range opts {
 		if err := opt(&cfg); err != nil {
@@ -145,10 +146,10 @@ func (s *Server) start(ln net.Listener) {
 	s.URL = "http://" + displayAddr(ln.Addr())
 	s.httpSrv = &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadHeaderTimeout: s.cfg.readTimeout / 3,
+		ReadTimeout:       s.cfg.readTimeout,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	s.bg.Add(1)
