@@ -128,14 +128,27 @@ func (s *Server) SaveState() error {
 	if err != nil {
 		return err
 	}
+	removeStaleTemps(s.cfg.statePath)
 	return writeFileAtomic(s.cfg.statePath, b, 0o600)
 }
+
+// removeStaleTemps deletes temporary files that a writer of path killed
+// mid-write left behind, so they do not pile up. One dyormock owns a state
+// file, so no other writer's temp file is in flight.
+func removeStaleTemps(path string) {
+	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPrefix(path)+"*"))
+	for _, f := range stale {
+		_ = os.Remove(f)
+	}
+}
+
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
 
 // writeFileAtomic writes data to a temporary file beside path, syncs it and
 // renames it over path.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return err
 	}
