@@ -53,12 +53,6 @@ func (t Tokens) String() string {
 // GoString is String, for %#v.
 func (t Tokens) GoString() string { return t.String() }
 
-// sameTokens reports whether a and b hold the same tokens for the same
-// account; the claim fields follow from the tokens.
-func sameTokens(a, b Tokens) bool {
-	return a.Access == b.Access && a.Refresh == b.Refresh && a.Username == b.Username
-}
-
 // ParseTokens reads the claims of an access and a refresh JWT, without
 // checking their signatures (see Tokens). Each must be a JWT whose payload
 // decodes and carries an "exp" claim. The Username field is left empty.

@@ -189,7 +189,7 @@ func (s *Server) refresh(r *http.Request) ([]byte, *Error) {
 	next := &session{id: newID(), account: acc, createdAt: now.Unix(), expiresAt: now.Add(s.cfg.refreshTTL).Unix()}
 	s.sessions.put(next)
 	if res := s.sessions.rotate(c.SessionID, next, now.Unix()); res != rotated {
-		s.sessions.remove(next.id)
+		s.sessions.remove(next.id, now.Unix())
 		if res == rotateReuse {
 			s.log.Warn("refresh token reused; session chain revoked", "account", acc.username)
 		}
@@ -208,7 +208,7 @@ func (s *Server) logout(r *http.Request) ([]byte, *Error) {
 	if e != nil {
 		return nil, e
 	}
-	if !s.sessions.remove(c.SessionID) {
+	if !s.sessions.remove(c.SessionID, s.clock.Now().Unix()) {
 		return nil, errSessionNotFound
 	}
 	return emptyResult, nil

@@ -38,7 +38,7 @@ func (s *Server) Sessions() []Session { return s.sessions.list(s.clock.Now().Uni
 // RevokeSession ends a live session, as logout would; an unknown id is a
 // 404002 error.
 func (s *Server) RevokeSession(id string) error {
-	if !s.sessions.remove(id) {
+	if !s.sessions.remove(id, s.clock.Now().Unix()) {
 		return apiErr(CodeNotFound, "no live session %q", id)
 	}
 	return nil

@@ -371,7 +371,7 @@ func TestParallelServersAreIndependent(t *testing.T) {
 			if err := s.Advance(time.Duration(i+1) * time.Hour); err != nil {
 				t.Fatal(err)
 			}
-			if d := s.Now().Sub(time.Now()); d < time.Duration(i+1)*time.Hour-time.Minute {
+			if d := time.Until(s.Now()); d < time.Duration(i+1)*time.Hour-time.Minute {
 				t.Fatalf("clock moved by %v", d)
 			}
 			s.refresh(p.Refresh).wantOK(t)
@@ -385,3 +385,22 @@ func isCode(err error, code int) bool {
 }
 
 var _ sync.Locker = (*sync.Mutex)(nil)
+
+// A session ends with its refresh token, even when a minted access token
+// would outlive it.
+func TestSessionEndsWithItsRefreshToken(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	m, err := s.MintSession("john@API", time.Hour, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Server.Sweep()
+	if err := s.Advance(2 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	s.logout(m.Access).wantError(t, 401004)
+	if err := s.RevokeSession(m.SessionID); !isCode(err, 404002) {
+		t.Fatalf("RevokeSession of an expired session = %v", err)
+	}
+}

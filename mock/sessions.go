@@ -65,15 +65,6 @@ func (s *sessions) put(sess *session) {
 	sh.mu.Unlock()
 }
 
-// live reports whether id is a live (not rotated) session at now.
-func (s *sessions) live(id string, now int64) bool {
-	sh := s.shard(id)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	sess := sh.m[id]
-	return sess != nil && !sess.rotated && now < sess.expiresAt
-}
-
 // rotateResult says what rotate found.
 type rotateResult int
 
@@ -126,13 +117,14 @@ func (s *sessions) revokeChain(id string) {
 	}
 }
 
-// remove deletes the live session id and reports whether it was there.
-func (s *sessions) remove(id string) bool {
+// remove deletes the live session id and reports whether it was there
+// (and not expired at now).
+func (s *sessions) remove(id string, now int64) bool {
 	sh := s.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	sess := sh.m[id]
-	if sess == nil || sess.rotated {
+	if sess == nil || sess.rotated || now >= sess.expiresAt {
 		return false
 	}
 	delete(sh.m, id)
