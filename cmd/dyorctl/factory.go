@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/credstore"
+	"github.com/dyor-exchange/dyorctl/internal/buildinfo"
+	"github.com/dyor-exchange/dyorctl/tui"
+)
+
+const (
+	defaultServer  = "https://www.dyorbackend.tk"
+	defaultTimeout = 30 * time.Second
+)
+
+// globalOptions are the root's flags, read by every command.
+type globalOptions struct {
+	server    string // --server, or DYOR_SERVER
+	configDir string // --config-dir, or DYOR_CONFIG_DIR
+	output    string // -o: "text" or "json"
+	timeout   time.Duration
+	verbose   bool
+}
+
+// Factory gives commands what they need, built from the global flags on
+// first use: nothing is read from the process's environment or the disk
+// behind a command's back, so tests run commands in parallel in one process.
+type Factory struct {
+	IO     *IOStreams
+	Getenv func(string) string
+	// Now is the clock that token expiry is judged by (the SDK's too).
+	Now func() time.Time
+
+	// UserConfigDir is os.UserConfigDir, the base of the default config dir.
+	UserConfigDir func() (string, error)
+	// RunTUI runs the interactive app (tui.Run).
+	RunTUI func(ctx context.Context, opts tui.Options) error
+
+	global     globalOptions
+	serverURL  string // normalised, once Server succeeded
+	httpClient *http.Client
+}
+
+// NewFactory returns the factory of a real run.
+func NewFactory(ios *IOStreams, getenv func(string) string) *Factory {
+	return &Factory{
+		IO:            ios,
+		Getenv:        getenv,
+		Now:           time.Now,
+		UserConfigDir: os.UserConfigDir,
+		RunTUI:        tui.Run,
+	}
+}
+
+// JSON reports whether the output is -o json.
+func (f *Factory) JSON() bool { return f.global.output == "json" }
+
+// PrintJSON prints the command's one JSON object on stdout.
+func (f *Factory) PrintJSON(v any) error { return writeJSON(f.IO.Out, f.IO.StdoutTTY, v) }
+
+// Messagef prints a message for the user on stderr.
+func (f *Factory) Messagef(format string, args ...any) {
+	fmt.Fprintf(f.IO.ErrOut, format+"\n", args...)
+}
+
+// Server returns the selected server's URL, normalised as the credential
+// store keys it.
+func (f *Factory) Server() (string, error) {
+	if f.serverURL != "" {
+		return f.serverURL, nil
+	}
+	raw := f.global.server
+	norm, err := credstore.NormalizeServer(raw)
+	if err == nil {
+		_, err = client.New(norm) // the SDK's checks too: http(s), a host, no query
+	}
+	if err != nil {
+		return "", usageErrorf("--server %q is not a usable server URL: want http(s)://host[:port]", raw)
+	}
+	f.serverURL = norm
+	return norm, nil
+}
+
+// ConfigDir returns where the credentials are kept: --config-dir, else
+// DYOR_CONFIG_DIR, else <user config dir>/dyorctl.
+func (f *Factory) ConfigDir() (string, error) {
+	if f.global.configDir != "" {
+		return f.global.configDir, nil
+	}
+	base, err := f.UserConfigDir()
+	if err != nil {
+		return "", exitErrorf(exitError, "cannot find the user config directory (%v): set --config-dir or DYOR_CONFIG_DIR", err)
+	}
+	return filepath.Join(base, "dyorctl"), nil
+}
+
+// Store opens the credential store in the config dir.
+func (f *Factory) Store() (*credstore.Store, error) {
+	dir, err := f.ConfigDir()
+	if err != nil {
+		return nil, err
+	}
+	st, err := credstore.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// HTTPClient is the client of every request of the run: a transport of its
+// own, traced with --verbose.
+func (f *Factory) HTTPClient() *http.Client {
+	if f.httpClient == nil {
+		var rt http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+		if f.global.verbose {
+			rt = &traceTransport{base: rt, now: time.Now, w: f.IO.ErrOut}
+		}
+		f.httpClient = &http.Client{Transport: rt}
+	}
+	return f.httpClient
+}
+
+// appHTTPClient is the HTTP client of the interactive app. The app runs as
+// long as the user likes, so --timeout bounds each request instead; and it
+// is never traced, since trace lines on stderr would tear the app's screen.
+func (f *Factory) appHTTPClient() *http.Client {
+	return &http.Client{
+		Transport: http.DefaultTransport.(*http.Transport).Clone(),
+		Timeout:   f.global.timeout,
+	}
+}
+
+// NewClient returns an SDK client for server keeping its tokens in store.
+func (f *Factory) NewClient(server string, store client.TokenStore) (*client.Client, error) {
+	return f.newClientWith(f.HTTPClient(), server, store)
+}
+
+func (f *Factory) newClientWith(hc *http.Client, server string, store client.TokenStore) (*client.Client, error) {
+	return client.New(server,
+		client.WithHTTPClient(hc),
+		client.WithUserAgent(userAgent()),
+		client.WithTokenStore(store),
+		client.WithClock(f.Now),
+	)
+}
+
+// NetContext bounds the command's network work by --timeout. Prompts come
+// before it, so a slow typist does not time out.
+func (f *Factory) NetContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, f.global.timeout)
+}
+
+// close releases the run's idle connections.
+func (f *Factory) close() {
+	if f.httpClient != nil {
+		f.httpClient.CloseIdleConnections()
+	}
+}
+
+// userAgent is "dyorctl/<version>".
+func userAgent() string {
+	// buildinfo.String is "dyorctl VERSION (commit …)": one source of truth.
+	fields := strings.Fields(buildinfo.String("dyorctl"))
+	version := "dev"
+	if len(fields) > 1 {
+		version = fields[1]
+	}
+	return "dyorctl/" + version
+}
+
+func (f *Factory) errContext() errContext {
+	return errContext{server: f.serverURL, timeout: f.global.timeout}
+}
+
+// notLoggedIn is the exit-4 error of a command that needs the server's
+// active account when there is none; it points at switch when the server
+// has other stored accounts.
+func notLoggedIn(st *credstore.Store, server string) error {
+	accounts, err := st.Accounts()
+	if err != nil {
+		return err
+	}
+	return noActiveAccount(accounts, server)
+}
+
+// noActiveAccount is notLoggedIn for accounts already read.
+func noActiveAccount(accounts []credstore.Account, server string) error {
+	var names []string
+	for _, a := range accounts {
+		if a.Server == server {
+			names = append(names, a.Username)
+		}
+	}
+	if len(names) > 0 {
+		return exitErrorf(exitAuth, "no active account for %s: run \"dyorctl switch -u %s\" or \"dyorctl login -u USERNAME\"", server, names[0])
+	}
+	return exitErrorf(exitAuth, "not logged in to %s: run \"dyorctl login -u USERNAME\"", server)
+}

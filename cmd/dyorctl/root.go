@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Main runs dyorctl with args (without the program name) and returns the
+// exit code. Ctrl-C and SIGTERM cancel the command (exit 2).
+func Main(args []string, ios *IOStreams, getenv func(string) string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, NewFactory(ios, getenv), args)
+}
+
+// run executes one command line with f and reports its error: the
+// sentence on stderr, and with -o json the error object on stdout.
+func run(ctx context.Context, f *Factory, args []string) int {
+	defer f.close()
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	e := classify(err, f.errContext())
+	fmt.Fprintln(f.IO.ErrOut, e.Message)
+	if f.JSON() && !e.Reported {
+		_ = f.PrintJSON(newJSONError(e))
+	}
+	return e.Code
+}
+
+const rootLong = `dyorctl logs in to the DYOR account API and keeps the tokens for scripts and
+people: register an account, log in, refresh, log out, print a valid access
+token for curl, and an interactive app (dyorctl tui, or dyorctl alone in a
+terminal).
+
+Tokens are stored in <config dir>/credentials.json (mode 0600, directory
+0700), one entry per server and username, with one active account per server.
+The config dir is --config-dir, else $DYOR_CONFIG_DIR, else dyorctl in the
+user config directory (~/.config/dyorctl on Linux). Passwords are never
+stored, and never taken as a flag value.
+
+Results go to stdout and messages to stderr: status, token and version print
+on stdout; register, login, refresh, logout and switch change something and
+report it on stderr. -o json prints exactly one JSON object on stdout (an
+{"error": {...}} object on failure) and never a token. Only "dyorctl token"
+prints a token.
+
+Environment:
+  DYOR_SERVER      server URL when --server is not given
+  DYOR_CONFIG_DIR  config dir when --config-dir is not given
+  DYOR_PASSWORD    password for register and login (beats the prompt)
+  DYOR_TOKEN       access token printed by "dyorctl token" instead of the stored one
+
+Exit codes:
+  0  success
+  1  other failure (for example a corrupt credentials file)
+  2  usage error (unknown command or flag, bad flag value, missing argument or
+     password, input breaking the username/password rules), or cancelled
+  4  authentication required: not logged in, or the session expired or was
+     revoked (log in again)
+  5  credentials rejected: unknown account, wrong password, account locked,
+     username taken
+  6  server unreachable, timed out, or answered 5xx`
+
+const rootExample = `  # log in from a script, then call the API with a fresh token
+  printf '%s\n' "$PASSWORD" | dyorctl login -u john@API --password-stdin
+  curl -H "Authorization: Bearer $(dyorctl token)" https://www.dyorbackend.tk/...
+
+  # against a local mock
+  dyorctl --server http://127.0.0.1:8080 status -o json
+
+  # try it all without a server
+  dyorctl demo`
+
+// NewCmdRoot returns the dyorctl command tree.
+func NewCmdRoot(f *Factory) *cobra.Command {
+	g := &f.global
+	root := &cobra.Command{
+		Use:           "dyorctl",
+		Short:         "Log in to the DYOR account API from the terminal and from scripts",
+		Long:          rootLong,
+		Example:       rootExample,
+		SilenceErrors: true, // run prints errors, in one place
+		SilenceUsage:  true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			msg := fmt.Sprintf("unknown command %q for \"dyorctl\"", args[0])
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf("; did you mean %q?", s[0])
+			}
+			return usageErrorf("%s (see \"dyorctl --help\")", msg)
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return g.resolve(cmd.Root().PersistentFlags(), f.Getenv)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// A bare dyorctl opens the app in a terminal, and is help elsewhere.
+			if f.IO.StdinTTY && f.IO.StdoutTTY {
+				return tuiRun(cmd.Context(), f)
+			}
+			return cmd.Help()
+		},
+	}
+	root.SuggestionsMinimumDistance = 2
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageErrorf("%s (see \"%s --help\")", err, cmd.CommandPath())
+	})
+
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.server, "server", defaultServer, "server `URL` (env DYOR_SERVER)")
+	pf.StringVar(&g.configDir, "config-dir", "", "`DIR` holding credentials.json (env DYOR_CONFIG_DIR; default <user config dir>/dyorctl)")
+	pf.StringVarP(&g.output, "output", "o", "text", "output `FORMAT`: text or json")
+	pf.DurationVar(&g.timeout, "timeout", defaultTimeout, "`DURATION` allowed for the command's network work (for each request in the app)")
+	pf.BoolVarP(&g.verbose, "verbose", "v", false, "trace HTTP requests on stderr: method, URL, status, duration; never a token or password (not in the app)")
+
+	root.AddCommand(
+		NewCmdRegister(f, nil),
+		NewCmdLogin(f, nil),
+		NewCmdRefresh(f, nil),
+		NewCmdLogout(f, nil),
+		NewCmdStatus(f, nil),
+		NewCmdToken(f, nil),
+		NewCmdSwitch(f, nil),
+		NewCmdTUI(f, nil),
+		NewCmdDemo(f, nil),
+		NewCmdVersion(f),
+	)
+	// Add cobra's completion command now, so that its argument errors are
+	// marked as usage errors with the rest.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" && c.Run == nil && c.RunE == nil {
+			// Runnable, so that an unknown shell fails its Args check (a
+			// command without Run prints its help for any argument).
+			c.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
+		}
+	}
+	markArgErrors(root)
+	return root
+}
+
+// resolve applies the environment to flags not given, and checks values.
+func (g *globalOptions) resolve(flags *pflag.FlagSet, getenv func(string) string) error {
+	if !flags.Changed("server") {
+		if v := getenv("DYOR_SERVER"); v != "" {
+			g.server = v
+		}
+	}
+	if !flags.Changed("config-dir") {
+		g.configDir = getenv("DYOR_CONFIG_DIR")
+	}
+	switch g.output {
+	case "text", "json":
+	default:
+		bad := g.output
+		g.output = "text"
+		return usageErrorf("-o %q is not an output format: use text or json", bad)
+	}
+	if g.timeout <= 0 {
+		return usageErrorf("--timeout %s: must be positive", g.timeout)
+	}
+	return nil
+}
+
+// markArgErrors makes the argument errors of every command usage errors
+// (exit 2), as the flag errors are through SetFlagErrorFunc.
+func markArgErrors(cmd *cobra.Command) {
+	if args := cmd.Args; args != nil {
+		cmd.Args = func(c *cobra.Command, a []string) error {
+			err := args(c, a)
+			var ue *usageError
+			if err != nil && !errors.As(err, &ue) {
+				return usageErrorf("%s (see \"%s --help\")", strings.TrimSpace(err.Error()), c.CommandPath())
+			}
+			return err
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		markArgErrors(sub)
+	}
+}
+
+// noArgs is cobra.NoArgs in words.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("%s takes no arguments, got %q (see \"%s --help\")", cmd.CommandPath(), args[0], cmd.CommandPath())
+	}
+	return nil
+}
