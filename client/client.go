@@ -188,15 +188,41 @@ func parseBaseURL(raw string) (string, origin, error) {
 	case u.Fragment != "" || strings.HasSuffix(raw, "#"):
 		return bad("must not have a fragment")
 	}
-	host := strings.ToLower(u.Hostname())
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
+	host := hostKey(u.Hostname())
 	if port := u.Port(); port != "" && port != defaultPort(scheme) {
 		host += ":" + port
 	}
 	norm := scheme + "://" + host + strings.TrimRight(u.EscapedPath(), "/")
 	return norm, originOf(u), nil
+}
+
+// hostKey returns host (as url.URL.Hostname gives it) lower-cased and ready
+// to go back into a URL: "%" (from "%25") encoded again, an IPv6 literal in
+// brackets with its zone (case-sensitive, like the interface name it is)
+// percent-encoded, so that the URL parses again to the same host (RFC
+// 6874). credstore's NormalizeServer does the same, so that BaseURL is its
+// key.
+func hostKey(host string) string {
+	if !strings.Contains(host, ":") {
+		return strings.ReplaceAll(strings.ToLower(host), "%", "%25")
+	}
+	addr, zone, hasZone := strings.Cut(host, "%")
+	addr = strings.ToLower(addr)
+	if !hasZone {
+		return "[" + addr + "]"
+	}
+	var b strings.Builder
+	for i := 0; i < len(zone); i++ {
+		c := zone[i]
+		// Bytes of UTF-8 stay as they are (net/url wants them so);
+		// ASCII other than unreserved is percent-encoded.
+		if c >= 0x80 || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return "[" + addr + "%25" + b.String() + "]"
 }
 
 // defaultUserAgent is "dyorctl-sdk/<module version>" ("dev" when built

@@ -27,14 +27,38 @@ func NormalizeServer(raw string) (string, error) {
 	case u.User != nil:
 		return bad("must not carry credentials")
 	}
-	host := strings.ToLower(u.Hostname())
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
+	host := hostKey(u.Hostname())
 	if port := u.Port(); port != "" && port != defaultPort(scheme) {
 		host += ":" + port
 	}
 	return scheme + "://" + host + strings.TrimRight(u.EscapedPath(), "/"), nil
+}
+
+// hostKey returns host (as url.URL.Hostname gives it) lower-cased and ready
+// to go back into a URL: "%" (from "%25") encoded again, an IPv6 literal in
+// brackets with its zone (case-sensitive, like the interface name it is)
+// percent-encoded, so that the key parses again to the same host (RFC 6874).
+func hostKey(host string) string {
+	if !strings.Contains(host, ":") {
+		return strings.ReplaceAll(strings.ToLower(host), "%", "%25")
+	}
+	addr, zone, hasZone := strings.Cut(host, "%")
+	addr = strings.ToLower(addr)
+	if !hasZone {
+		return "[" + addr + "]"
+	}
+	var b strings.Builder
+	for i := 0; i < len(zone); i++ {
+		c := zone[i]
+		// Bytes of UTF-8 stay as they are (net/url wants them so);
+		// ASCII other than unreserved is percent-encoded.
+		if c >= 0x80 || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return "[" + addr + "%25" + b.String() + "]"
 }
 
 func defaultPort(scheme string) string {

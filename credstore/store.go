@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -300,14 +301,18 @@ func (s *Store) read() (*state, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return corrupt("%s", jsonProblem(err))
 	}
+	// Every key counts for duplicates, empty or not, so that the verdict
+	// does not depend on the order the map is walked in.
+	seen := make(map[string]bool, len(f.Servers))
 	for rawServer, sj := range f.Servers {
 		server, err := NormalizeServer(rawServer)
 		if err != nil {
 			return corrupt("bad server %q", clip(rawServer))
 		}
-		if _, dup := st.servers[server]; dup {
+		if seen[server] {
 			return corrupt("server %s listed twice", server)
 		}
+		seen[server] = true
 		if sj == nil {
 			continue
 		}
@@ -385,7 +390,8 @@ func (s *Store) write(st *state) (err error) {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(s.dir, ".credentials-*.tmp")
+	s.removeStaleTemps()
+	tmp, err := os.CreateTemp(s.dir, tempPrefix+"*"+tempSuffix)
 	if err != nil {
 		return err
 	}
@@ -414,6 +420,42 @@ func (s *Store) write(st *state) (err error) {
 	renamed = true
 	syncDir(s.dir)
 	return nil
+}
+
+// The temporary files of write are tempPrefix + digits + tempSuffix.
+const tempPrefix, tempSuffix = ".credentials-", ".tmp"
+
+// removeStaleTemps deletes the temporary files that writers killed
+// between creating and renaming one have left. It runs under the lock,
+// which every writer holds from creating its temporary file to renaming
+// or removing it, so any such file seen here belongs to a writer that
+// died. Best effort: a leftover costs disk space, not correctness.
+func (s *Store) removeStaleTemps() {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if isTempName(e.Name()) && e.Type().IsRegular() {
+			_ = os.Remove(filepath.Join(s.dir, e.Name()))
+		}
+	}
+}
+
+// isTempName reports whether name is one that os.CreateTemp gives for
+// write's pattern.
+func isTempName(name string) bool {
+	rest, hasPrefix := strings.CutPrefix(name, tempPrefix)
+	digits, hasSuffix := strings.CutSuffix(rest, tempSuffix)
+	if !hasPrefix || !hasSuffix || digits == "" {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // syncDir makes a rename in dir durable. Best effort: some systems cannot
