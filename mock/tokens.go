@@ -2,12 +2,16 @@ package mock
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"hash"
+	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -48,6 +52,7 @@ type signer struct {
 	secret []byte
 	issuer string
 	parser *jwt.Parser
+	macs   sync.Pool // of hash.Hash: HMAC-SHA256 keyed with secret
 }
 
 func newSigner(secret []byte, issuer string) *signer {
@@ -57,7 +62,18 @@ func newSigner(secret []byte, issuer string) *signer {
 		// An explicit allow-list: HS256 only. Claims are checked by
 		// checkToken against the server's clock, in the contract's order.
 		parser: jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithoutClaimsValidation()),
+		macs:   sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }},
 	}
+}
+
+// mac computes HMAC-SHA256 of data with the server's secret, appended to b.
+func (s *signer) mac(b, data []byte) []byte {
+	h := s.macs.Get().(hash.Hash)
+	h.Reset()
+	h.Write(data)
+	b = h.Sum(b)
+	s.macs.Put(h)
+	return b
 }
 
 // jwtHeader is the base64url of {"alg":"HS256","typ":"JWT"}.
@@ -89,10 +105,10 @@ func (s *signer) sign(c *claims) string {
 	buf = append(buf, jwtHeader...)
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, payload)
-	mac := hmac.New(sha256.New, s.secret)
-	mac.Write(buf)
+	var sum [sha256.Size]byte
+	mac := s.mac(sum[:0], buf)
 	buf = append(buf, '.')
-	buf = enc.AppendEncode(buf, mac.Sum(nil))
+	buf = enc.AppendEncode(buf, mac)
 	return string(buf)
 }
 
@@ -111,8 +127,12 @@ func (s *signer) issuePair(accountID, sessionID string, now time.Time, accessTTL
 // a type not in want → 401002. The session is checked by the caller.
 func (s *signer) check(token string, now time.Time, want ...string) (*claims, *Error) {
 	var c claims
-	if _, err := s.parser.ParseWithClaims(token, &c, s.key); err != nil {
-		return nil, errBadToken
+	if !s.verifyOwn(token, &c) {
+		// Not in the form this server signs: golang-jwt decides, with HS256
+		// as the only allowed method.
+		if _, err := s.parser.ParseWithClaims(token, &c, s.key); err != nil {
+			return nil, errBadToken
+		}
 	}
 	if c.Issuer != s.issuer || c.SessionID == "" || c.Subject == "" || c.ExpiresAt == 0 {
 		return nil, errBadToken
@@ -126,6 +146,73 @@ func (s *signer) check(token string, now time.Time, want ...string) (*claims, *E
 		}
 	}
 	return nil, errWrongTokenType
+}
+
+// verifyOwn is the fast path for tokens with the exact header this server
+// signs ({"alg":"HS256","typ":"JWT"}): it checks the signature and decodes
+// the claims into c. It returns false for any other token, and for a bad
+// signature or payload, leaving the verdict to the general parser.
+func (s *signer) verifyOwn(token string, c *claims) bool {
+	rest, ok := strings.CutPrefix(token, jwtHeader+".")
+	if !ok {
+		return false
+	}
+	payload, sig, ok := strings.Cut(rest, ".")
+	if !ok {
+		return false
+	}
+	enc := base64.RawURLEncoding
+	var want, got [sha256.Size]byte
+	if enc.DecodedLen(len(sig)) != sha256.Size {
+		return false
+	}
+	if n, err := enc.Decode(got[:], []byte(sig)); err != nil || n != sha256.Size {
+		return false
+	}
+	if !hmac.Equal(s.mac(want[:0], []byte(token[:len(token)-len(sig)-1])), got[:]) {
+		return false
+	}
+	raw, err := enc.DecodeString(payload)
+	if err != nil {
+		return false
+	}
+	return parseOwnClaims(raw, c) || json.Unmarshal(raw, c) == nil
+}
+
+// parseOwnClaims reads a payload written by sign, member by member in
+// sign's order, without reflection. Anything else (another order, other
+// members, escapes strconv.Unquote does not read as JSON would) returns
+// false and is left to encoding/json.
+func parseOwnClaims(b []byte, c *claims) bool {
+	p := string(b)
+	str := func(name string, dst *string) bool {
+		rest, ok := strings.CutPrefix(p, name)
+		if !ok || !strings.HasPrefix(rest, `"`) {
+			return false
+		}
+		end := strings.IndexByte(rest[1:], '"')
+		if end < 0 || strings.IndexByte(rest[1:end+1], '\\') >= 0 {
+			return false // escapes: leave to encoding/json
+		}
+		*dst, p = rest[1:end+1], rest[end+2:]
+		return true
+	}
+	num := func(name string, dst *int64) bool {
+		rest, ok := strings.CutPrefix(p, name)
+		if !ok {
+			return false
+		}
+		end := strings.IndexAny(rest, ",}")
+		n, err := strconv.ParseInt(rest[:max(end, 0)], 10, 64)
+		if end < 0 || err != nil {
+			return false
+		}
+		*dst, p = n, rest[end:]
+		return true
+	}
+	return str(`{"iss":`, &c.Issuer) && str(`,"sub":`, &c.Subject) && str(`,"sid":`, &c.SessionID) &&
+		str(`,"typ":`, &c.Type) && num(`,"iat":`, &c.IssuedAt) && num(`,"exp":`, &c.ExpiresAt) &&
+		str(`,"jti":`, &c.ID) && p == "}"
 }
 
 func (s *signer) key(t *jwt.Token) (any, error) {
@@ -149,9 +236,12 @@ func bearerToken(header string) (string, *Error) {
 	return token, nil
 }
 
-// newID returns 128 random bits, base64url-encoded (22 characters).
+// newID returns 128 random bits, base64url-encoded (22 characters). Ids
+// are not secrets (tokens are signed), so they come from the runtime's
+// ChaCha8 generator, seeded by the OS, rather than a syscall each.
 func newID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
