@@ -28,6 +28,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/dyor-exchange/dyorctl/mock"
 )
 
@@ -38,7 +40,7 @@ type config struct {
 	duration    time.Duration
 	floor       bool
 	output      string
-	loginDelay  time.Duration
+	loginDelay  time.Duration // for delay-check
 	bcryptCost  int
 	maxSessions int
 }
@@ -46,12 +48,12 @@ type config struct {
 func main() {
 	var c config
 	flag.StringVar(&c.url, "url", "", "base URL of a running dyormock (default: start one in process)")
-	flag.StringVar(&c.route, "route", "refresh", "route to load: register, login, refresh, logout or mix")
+	flag.StringVar(&c.route, "route", "refresh", "route to load: register, login, refresh, logout, mix, or delay-check (refresh with and without delayed logins in flight)")
 	flag.IntVar(&c.workers, "workers", 32, "concurrent workers, one connection and one session chain each")
 	flag.DurationVar(&c.duration, "duration", 5*time.Second, "how long to load each target")
 	flag.BoolVar(&c.floor, "floor", true, "also measure the floor (fixed JSON from a bare net/http handler)")
 	flag.StringVar(&c.output, "o", "text", "output: text or json")
-	flag.DurationVar(&c.loginDelay, "login-delay", 0, "add a delay fault on login for the run (shows that a delay does not hold up other routes)")
+	flag.DurationVar(&c.loginDelay, "login-delay", 2*time.Second, "the delay of the login fault in -route delay-check")
 	flag.IntVar(&c.bcryptCost, "bcrypt-cost", 4, "bcrypt cost of the in-process server")
 	flag.IntVar(&c.maxSessions, "logout-sessions", 200000, "sessions minted in advance for the logout route")
 	flag.Parse()
@@ -81,7 +83,8 @@ type Result struct {
 	P50ms      float64 `json:"p50_ms"`
 	P99ms      float64 `json:"p99_ms"`
 	Maxms      float64 `json:"max_ms"`
-	Ratio      float64 `json:"ratio_to_floor,omitempty"`
+	Ratio      float64 `json:"ratio,omitempty"`
+	RatioTo    string  `json:"ratio_to,omitempty"` // the baseline of Ratio: "floor", or the bcrypt bound for login
 	FirstError string  `json:"first_error,omitempty"`
 }
 
@@ -95,11 +98,11 @@ type Report struct {
 func (r Report) writeText(w io.Writer) {
 	fmt.Fprintf(w, "%d workers, %s per target\n", r.Workers, r.Duration)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\trequests\tfailures\treq/s\tp50 ms\tp99 ms\tmax ms\tx floor\t")
+	fmt.Fprintln(tw, "target\trequests\tfailures\treq/s\tp50 ms\tp99 ms\tmax ms\tratio\t")
 	for _, res := range r.Results {
 		ratio := "-"
 		if res.Ratio > 0 {
-			ratio = fmt.Sprintf("%.2f", res.Ratio)
+			ratio = fmt.Sprintf("%.2f x %s", res.Ratio, res.RatioTo)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.3f\t%.3f\t%.3f\t%s\t\n", res.Target, res.Requests, res.Failures,
 			res.Throughput, res.P50ms, res.P99ms, res.Maxms, ratio)
@@ -133,23 +136,6 @@ func run(ctx context.Context, c config) (Report, error) {
 	client := newClient(c.workers)
 	rep := Report{Workers: c.workers, Duration: c.duration.String()}
 
-	if c.loginDelay > 0 {
-		if err := postJSON(ctx, client, c.url+"/_mock/faults", fmt.Sprintf(`{"route":"login","delay":%q}`, c.loginDelay.String()), nil); err != nil {
-			return rep, fmt.Errorf("adding the login delay: %w", err)
-		}
-		defer func() { _ = do(context.Background(), client, "DELETE", c.url+"/_mock/faults", "", "", nil) }()
-		// Keep delayed logins in flight during the whole run.
-		lctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		for range 4 {
-			go func() {
-				for lctx.Err() == nil {
-					_ = do(lctx, client, "POST", c.url+mock.LoginPath, `{"username":"john@API","password":"honeyBunnies"}`, "", nil)
-				}
-			}()
-		}
-	}
-
 	var floor *Result
 	if c.floor {
 		res, err := loadFloor(ctx, c)
@@ -160,20 +146,72 @@ func run(ctx context.Context, c config) (Report, error) {
 		floor = &rep.Results[0]
 	}
 	routes := []string{c.route}
-	if c.route == "mix" {
+	switch c.route {
+	case "mix":
 		routes = []string{"refresh", "logout", "login", "register"}
+	case "delay-check":
+		routes = []string{"refresh", "refresh+delayed-logins"}
 	}
 	for _, route := range routes {
-		res, err := load(ctx, c, client, route)
+		var res Result
+		var err error
+		if route == "refresh+delayed-logins" {
+			res, err = withDelayedLogins(ctx, c, client, func() (Result, error) { return load(ctx, c, client, "refresh") })
+			res.Target = route
+		} else {
+			res, err = load(ctx, c, client, route)
+		}
 		if err != nil {
 			return rep, err
 		}
 		if floor != nil && floor.Throughput > 0 {
-			res.Ratio = res.Throughput / floor.Throughput
+			res.Ratio, res.RatioTo = res.Throughput/floor.Throughput, "floor"
+		}
+		if route == "login" {
+			// Login is bcrypt by design: its ceiling is the bcrypt bound.
+			bound := bcryptBound(ctx, c)
+			res.Ratio, res.RatioTo = res.Throughput/bound.Throughput, bound.Target
+			rep.Results = append(rep.Results, res, bound)
+			continue
 		}
 		rep.Results = append(rep.Results, res)
 	}
 	return rep, nil
+}
+
+// withDelayedLogins adds a delay fault on login and keeps c.workers logins
+// waiting on it while measure runs: a delay must not hold up other routes.
+func withDelayedLogins(ctx context.Context, c config, client *http.Client, measure func() (Result, error)) (Result, error) {
+	rule := fmt.Sprintf(`{"route":"login","delay":%q}`, c.loginDelay.String())
+	if err := postJSON(ctx, client, c.url+"/_mock/faults", rule, nil); err != nil {
+		return Result{}, fmt.Errorf("adding the login delay: %w", err)
+	}
+	defer func() { _ = do(context.Background(), client, "DELETE", c.url+"/_mock/faults", "", "", nil) }()
+	lctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	logins := newClient(c.workers) // their own connections
+	for range c.workers {
+		wg.Go(func() {
+			for lctx.Err() == nil {
+				_ = do(lctx, logins, "POST", c.url+mock.LoginPath, `{"username":"john@API","password":"honeyBunnies"}`, "", nil)
+			}
+		})
+	}
+	return measure()
+}
+
+// bcryptBound measures how many bcrypt checks at -bcrypt-cost this
+// machine's cores run per second with nothing else: the ceiling of login.
+func bcryptBound(ctx context.Context, c config) Result {
+	hash, _ := bcrypt.GenerateFromPassword([]byte(mock.ExamplePassword), c.bcryptCost)
+	res, _ := drive(ctx, c, fmt.Sprintf("bcrypt-%d bound", c.bcryptCost), func(int) (func(context.Context) error, error) {
+		return func(context.Context) error {
+			return bcrypt.CompareHashAndPassword(hash, []byte(mock.ExamplePassword))
+		}, nil
+	})
+	return res
 }
 
 func newClient(workers int) *http.Client {
