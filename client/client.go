@@ -34,7 +34,8 @@ const (
 type Client struct {
 	baseURL   string // normalised, without a trailing slash
 	origin    origin
-	hc        *http.Client
+	hc        *http.Client // as given by WithHTTPClient; the base of HTTPClient
+	api       *http.Client // hc without redirects, for the API's routes
 	userAgent string
 	store     TokenStore
 	margin    time.Duration
@@ -138,6 +139,11 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 			return nil, fmt.Errorf("client: %w", err)
 		}
 	}
+	// The API's routes never redirect: following one would send a password
+	// or a token to wherever the redirect points. A 3xx is an error.
+	api := *c.hc
+	api.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.api = &api
 	return c, nil
 }
 
@@ -516,7 +522,7 @@ func (c *Client) call(ctx context.Context, method, route, bearer string, in, out
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
 
-	resp, err := c.hc.Do(req)
+	resp, err := c.api.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s: %w", route, err)
 	}

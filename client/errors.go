@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -37,7 +38,7 @@ var (
 type APIError struct {
 	Status  int    // HTTP status
 	Code    int    // application code, e.g. 401005; 0 when the body was not the API's JSON
-	Message string // the server's message, or a short excerpt of a body that was not the API's JSON
+	Message string // the server's message, or a short excerpt of a non-2xx body that was not the API's JSON (JWT-like parts blanked)
 }
 
 func (e *APIError) Error() string {
@@ -48,12 +49,11 @@ func (e *APIError) Error() string {
 		}
 		return fmt.Sprintf("%s (%d)", msg, e.Code)
 	}
-	var what string
 	if e.Status >= 200 && e.Status < 300 {
-		what = fmt.Sprintf("server answered %s but not with the API's JSON", statusText(e.Status))
-	} else {
-		what = fmt.Sprintf("server answered %s (not the API's JSON)", statusText(e.Status))
+		// A success body may hold tokens: it is never shown (see excerpt).
+		return fmt.Sprintf("server answered %s but not with the API's JSON", statusText(e.Status))
 	}
+	what := fmt.Sprintf("server answered %s (not the API's JSON)", statusText(e.Status))
 	if e.Message == "" {
 		return what + " with an empty body"
 	}
@@ -122,19 +122,33 @@ func decodeAnswer(status int, body []byte, out any) error {
 		return &APIError{Status: status, Code: env.Error.Code, Message: clean(env.Error.Message, 200)}
 	}
 	if !success || jsonErr != nil || env.OK == nil || !*env.OK {
-		return &APIError{Status: status, Message: clean(string(body), 100)}
+		return &APIError{Status: status, Message: excerpt(status, body)}
 	}
 	if out == nil {
 		return nil
 	}
 	if len(env.Result) == 0 || string(env.Result) == "null" {
-		return &APIError{Status: status, Message: clean(string(body), 100)}
+		return &APIError{Status: status, Message: excerpt(status, body)}
 	}
 	if err := json.Unmarshal(env.Result, out); err != nil {
-		return &APIError{Status: status, Message: clean(string(body), 100)}
+		return &APIError{Status: status, Message: excerpt(status, body)}
 	}
 	return nil
 }
+
+// excerpt is the part of a body that is not the API's JSON that an error
+// may show. A 2xx body may be a token answer cut short, so none of it is
+// shown; of others (a proxy's HTML page) the start, with anything shaped
+// like a JWT blanked out.
+func excerpt(status int, body []byte) string {
+	if status >= 200 && status < 300 {
+		return ""
+	}
+	return clean(jwtLike.ReplaceAllString(string(body), "[token]"), 100)
+}
+
+// jwtLike matches a JWT or the start of one (a base64url JSON header).
+var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*){0,2}`)
 
 // clean makes text from a server safe and short to print: invalid UTF-8
 // replaced, control and bidirectional-override characters and runs of white

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/dyor-exchange/dyorctl/client"
@@ -143,16 +144,18 @@ func TestMalformedAnswers(t *testing.T) {
 			wantMessage: "bad \uFFFD bytes"},
 		{name: "body over 1 MiB", status: 500, body: strings.Repeat("x", 3<<20),
 			wantMessage: strings.Repeat("x", 100) + "…"},
+		// A 2xx body may hold tokens (a token answer cut short): none of it
+		// is kept.
 		{name: "200 with HTML", status: 200, body: "<html>hello</html>",
-			wantMessage: "<html>hello</html>", wantText: `server answered 200 OK but not with the API's JSON: "<html>hello</html>"`},
-		{name: "200 ok false", status: 200, body: `{"ok":false}`, wantMessage: `{"ok":false}`},
-		{name: "200 without result", status: 200, body: `{"ok":true}`, wantMessage: `{"ok":true}`},
-		{name: "200 truncated JSON", status: 200, body: `{"ok":true,"result":{"token":{"acc`,
-			wantMessage: `{"ok":true,"result":{"token":{"acc`},
-		{name: "200 tokens of the wrong type", status: 200, body: `{"ok":true,"result":{"token":{"access":1,"refresh":2}}}`,
-			wantMessage: `{"ok":true,"result":{"token":{"access":1,"refresh":2}}}`},
-		{name: "huge 200", status: 200, body: `{"ok":true,"result":{"token":{"access":"` + strings.Repeat("a", 2<<20) + `"}}}`,
-			wantMessage: `{"ok":true,"result":{"token":{"access":"` + strings.Repeat("a", 60) + "…"},
+			wantText: `server answered 200 OK but not with the API's JSON`},
+		{name: "200 ok false", status: 200, body: `{"ok":false}`},
+		{name: "200 without result", status: 200, body: `{"ok":true}`},
+		{name: "200 truncated JSON", status: 200, body: `{"ok":true,"result":{"token":{"access":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJkeW9ybW9j`},
+		{name: "200 tokens of the wrong type", status: 200, body: `{"ok":true,"result":{"token":{"access":1,"refresh":2}}}`},
+		{name: "huge 200", status: 200, body: `{"ok":true,"result":{"token":{"access":"` + strings.Repeat("a", 2<<20) + `"}}}`},
+		// Of other bodies, anything shaped like a JWT is blanked.
+		{name: "502 quoting a token", status: 502, body: `upstream said: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl was refused`,
+			wantMessage: `upstream said: Bearer [token] was refused`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -238,5 +241,30 @@ func TestAPIErrorText(t *testing.T) {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("%+v.Error() = %q, want %q", tt.err, got, tt.want)
 		}
+	}
+}
+
+// The API's routes never redirect: a 307 on login must not carry the
+// password to where it points.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	t.Parallel()
+	var reached atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
+	defer elsewhere.Close()
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirecting.Close()
+	c, err := client.New(redirecting.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Login(t.Context(), "john@API", "honeyBunnies")
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusTemporaryRedirect {
+		t.Fatalf("Login through a redirect = %v, want an APIError with status 307", err)
+	}
+	if n := reached.Load(); n != 0 {
+		t.Fatalf("the redirect was followed: the other server got %d requests", n)
 	}
 }
