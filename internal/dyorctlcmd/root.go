@@ -1,4 +1,4 @@
-package main
+package dyorctlcmd
 
 import (
 	"context"
@@ -128,6 +128,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 	pf.StringVarP(&g.output, "output", "o", "text", "output `FORMAT`: text or json")
 	pf.DurationVar(&g.timeout, "timeout", defaultTimeout, "`DURATION` allowed for the command's network work (for each request in the app)")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "trace HTTP requests on stderr: method, URL, status, duration; never a token or password (not in the app)")
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddCommand(
 		NewCmdRegister(f, nil),

@@ -1,4 +1,4 @@
-package main
+package dyormockcmd
 
 import (
 	"bytes"
@@ -51,7 +51,7 @@ func startDyormock(t *testing.T, env map[string]string, args ...string) *running
 	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, args, r.stdout, r.stderr, func(k string) string { return env[k] })
+		done <- Run(ctx, args, r.stdout, r.stderr, func(k string) string { return env[k] })
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -187,7 +187,7 @@ func TestUsageErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var out, errOut bytes.Buffer
-			code := run(context.Background(), append([]string{"--addr", "127.0.0.1:0"}, tc.args...), &out, &errOut, func(k string) string { return tc.env[k] })
+			code := Run(context.Background(), append([]string{"--addr", "127.0.0.1:0"}, tc.args...), &out, &errOut, func(k string) string { return tc.env[k] })
 			if code != 2 || !strings.Contains(errOut.String(), tc.want) || out.Len() != 0 {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want 2 and %q", code, out.String(), errOut.String(), tc.want)
 			}
@@ -202,7 +202,7 @@ func TestCorruptStateFileStopsStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--state", path}, &out, &errOut, func(string) string { return "" })
+	code := Run(context.Background(), []string{"--addr", "127.0.0.1:0", "--state", path}, &out, &errOut, func(string) string { return "" })
 	if code != 1 || !strings.Contains(errOut.String(), path) || out.Len() != 0 {
 		t.Fatalf("exit %d, stderr %q; want 1 naming %s", code, errOut.String(), path)
 	}
@@ -215,17 +215,17 @@ func TestHealthcheckAndVersion(t *testing.T) {
 	t.Parallel()
 	r := startDyormock(t, nil, "--addr", "127.0.0.1:0")
 	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"healthcheck", "--url", r.url}, &out, &errOut, os.Getenv); code != 0 {
+	if code := Run(context.Background(), []string{"healthcheck", "--url", r.url}, &out, &errOut, os.Getenv); code != 0 {
 		t.Fatalf("healthcheck of a running server: exit %d %s", code, errOut.String())
 	}
 	r.stop()
 	out.Reset()
 	errOut.Reset()
-	if code := run(context.Background(), []string{"healthcheck", "--url", r.url}, &out, &errOut, os.Getenv); code != 1 {
+	if code := Run(context.Background(), []string{"healthcheck", "--url", r.url}, &out, &errOut, os.Getenv); code != 1 {
 		t.Fatalf("healthcheck of a stopped server: exit %d", code)
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"version"}, &out, &errOut, os.Getenv); code != 0 || !strings.HasPrefix(out.String(), "dyormock ") {
+	if code := Run(context.Background(), []string{"version"}, &out, &errOut, os.Getenv); code != 0 || !strings.HasPrefix(out.String(), "dyormock ") {
 		t.Fatalf("version: %d %q", code, out.String())
 	}
 }
@@ -234,7 +234,7 @@ func TestHealthcheckAndVersion(t *testing.T) {
 func TestSIGTERMGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	bin := filepath.Join(t.TempDir(), "dyormock")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/dyormock").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	urlFile := filepath.Join(t.TempDir(), "url")

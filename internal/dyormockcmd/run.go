@@ -1,4 +1,4 @@
-package main
+package dyormockcmd
 
 import (
 	"context"
@@ -49,10 +49,10 @@ type serveOptions struct {
 	admin           bool
 }
 
-// run is dyormock's main, with its world passed in so tests can run it in
+// Run is dyormock's main, with its world passed in so tests can run it in
 // process. ctx ending (SIGINT, SIGTERM) shuts the server down.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	root := newRootCmd(ctx, stdout, stderr, getenv)
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	root := NewRootCmd(ctx, stdout, stderr, getenv)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
@@ -67,7 +67,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return exitError
 }
 
-func newRootCmd(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
+// NewRootCmd returns the dyormock command tree: the server as the root
+// command, with healthcheck and version. ctx ending shuts the server down.
+func NewRootCmd(ctx context.Context, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
 	o := &serveOptions{}
 	cmd := &cobra.Command{
 		Use:   "dyormock [flags]",

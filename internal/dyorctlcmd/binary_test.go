@@ -1,4 +1,4 @@
-package main
+package dyorctlcmd
 
 import (
 	"bytes"
@@ -34,7 +34,7 @@ func dyorctlBinary(t *testing.T) string {
 			name += ".exe"
 		}
 		binPath = filepath.Join(binDir, name)
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/dyorctl").CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
