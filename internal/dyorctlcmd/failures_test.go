@@ -123,7 +123,7 @@ func TestFailures(t *testing.T) {
 		{name: "missing username", args: []string{"login"}, code: 2, stderr: "-u USERNAME"},
 		{name: "unknown command", args: []string{"lgoin"}, code: 2, stderr: `unknown command "lgoin" for "dyorctl"; did you mean "login"?`},
 		{name: "unknown flag", args: []string{"status", "--bogus"}, code: 2, stderr: "unknown flag: --bogus"},
-		{name: "bad flag value", args: []string{"--timeout", "soon", "status"}, code: 2, stderr: `invalid argument "soon"`},
+		{name: "bad flag value", args: []string{"--timeout", "soon", "status"}, code: 2, stderr: `invalid value for the --timeout flag`},
 		{name: "flag without its value", args: []string{"switch", "-u"}, code: 2, stderr: "flag needs an argument"},
 		{name: "bad output format", args: []string{"-o", "yaml", "status"}, code: 2, stderr: `-o "yaml" is not an output format`},
 		{name: "zero timeout", args: []string{"--timeout", "0s", "status"}, code: 2, stderr: "--timeout"},

@@ -52,6 +52,11 @@ func readTerminalPassword(ctx context.Context, fd int, errOut io.Writer, prompt 
 	if err != nil {
 		return "", fmt.Errorf("reading the password from the terminal: %w", err)
 	}
+	restoreEcho, err := echoOff(fd)
+	if err != nil {
+		return "", fmt.Errorf("reading the password from the terminal: %w", err)
+	}
+	defer restoreEcho()
 	fmt.Fprint(errOut, prompt)
 	type result struct {
 		pw  []byte

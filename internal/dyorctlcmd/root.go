@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -119,7 +120,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageErrorf("%s (see \"%s --help\")", err, cmd.CommandPath())
+		return usageErrorf("%s (see \"%s --help\")", flagErrorText(err), cmd.CommandPath())
 	})
 
 	pf := root.PersistentFlags()
@@ -200,7 +201,26 @@ func markArgErrors(cmd *cobra.Command) {
 // noArgs is cobra.NoArgs in words.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageErrorf("%s takes no arguments, got %q (see \"%s --help\")", cmd.CommandPath(), args[0], cmd.CommandPath())
+		// The argument is not quoted: it may be a password typed by mistake.
+		return usageErrorf("%s takes no arguments, got %d (a password is never an argument: use the prompt, --password-stdin or DYOR_PASSWORD; see \"%s --help\")",
+			cmd.CommandPath(), len(args), cmd.CommandPath())
 	}
 	return nil
 }
+
+// flagErrorText is pflag's error without the values it quotes: a password
+// given as "-pPASSWORD" or as a flag's value by mistake must not be printed
+// back.
+func flagErrorText(err error) string {
+	msg := err.Error()
+	if head, _, ok := strings.Cut(msg, " in -"); ok && strings.HasPrefix(msg, "unknown shorthand flag") {
+		return head // unknown shorthand flag: 'p'
+	}
+	if m := invalidFlagValue.FindStringSubmatch(msg); m != nil {
+		return "invalid value for the " + m[1] + " flag"
+	}
+	return msg
+}
+
+// invalidFlagValue matches pflag's `invalid argument "VALUE" for "-x, --name" flag: …`.
+var invalidFlagValue = regexp.MustCompile(`^invalid argument ".*" for "(?:-\w, )?(--[\w-]+)" flag`)

@@ -189,7 +189,8 @@ func (o *serveOptions) mockOptions(logger *slog.Logger) ([]mock.Option, error) {
 	for _, s := range o.seeds {
 		user, pass, ok := strings.Cut(s, ":")
 		if !ok {
-			return nil, usageError{fmt.Errorf("--seed %q: want user:password", user)}
+			// The value is not quoted: it holds a password.
+			return nil, usageError{errors.New("--seed: want user:password (the value is not shown: it holds a password)")}
 		}
 		opts = append(opts, mock.WithSeed(user, pass))
 	}
