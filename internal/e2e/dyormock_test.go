@@ -1,0 +1,65 @@
+//go:build linux
+
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// What docs/security.md says of dyormock's defaults: it listens on the
+// loopback interface unless told otherwise, and signs with a secret of its
+// own per start unless one is given, so a token of one dyormock is nothing
+// to another.
+func TestDyormockLoopbackAndRandomSecret(t *testing.T) {
+	needBinaries(t)
+	help, err := exec.Command(dyormockBin, "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("dyormock --help: %v\n%s", err, help)
+	}
+	if !regexp.MustCompile(`--addr string\s+address to listen on.*\(default "127\.0\.0\.1:8080"\)`).Match(help) {
+		t.Errorf("--addr does not default to 127.0.0.1:8080:\n%s", help)
+	}
+
+	refresh := func(m *dyormockProc, token string) int {
+		req, _ := http.NewRequest(http.MethodGet, m.url+"/api/v1/account/refresh", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := controlClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var env struct {
+			Error struct{ Code int } `json:"error"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&env)
+		return env.Error.Code
+	}
+	mintRefresh := func(m *dyormockProc) string {
+		res, _ := m.control(t, http.MethodPost, "/sessions", `{"username":"john@API"}`)
+		var mt minted
+		if err := json.Unmarshal(res, &mt); err != nil || !strings.HasPrefix(mt.Token.Refresh, "ey") {
+			t.Fatalf("mint: %v %s", err, res)
+		}
+		return mt.Token.Refresh
+	}
+
+	// Without --secret: another dyormock does not accept the signature.
+	a, b := startDyormock(t), startDyormock(t)
+	if code := refresh(b, mintRefresh(a)); code != 401002 {
+		t.Errorf("a token of one dyormock at another without --secret: code %d, want 401002 (bad signature)", code)
+	}
+	// With one --secret: the signature is accepted, the session is unknown.
+	secret := randomPassword(t, 32)
+	c, d := startDyormock(t, "--secret", secret), startDyormock(t, "--secret", secret)
+	if code := refresh(d, mintRefresh(c)); code != 401004 {
+		t.Errorf("a token of one dyormock at another with the same --secret: code %d, want 401004 (session not found)", code)
+	}
+	for _, m := range []*dyormockProc{a, b, c, d} {
+		m.stop(t)
+	}
+}
