@@ -305,3 +305,42 @@ func getBody(t *testing.T, url string) (int, string) {
 func decodeSegment(s string) ([]byte, error) {
 	return base64.RawURLEncoding.DecodeString(s)
 }
+
+// A restart with --state and --secret keeps accounts and sessions: a token
+// issued before the restart refreshes after it.
+func TestStateAndSecretSurviveRestart(t *testing.T) {
+	t.Parallel()
+	state := filepath.Join(t.TempDir(), "state.json")
+	args := []string{"--addr", "127.0.0.1:0", "--bcrypt-cost", "4", "--state", state}
+	env := map[string]string{"DYORMOCK_SECRET": "a fixed secret for this test"}
+
+	first := startDyormock(t, env, args...)
+	if status, body := post(t, first.url+"/api/v1/account/register", `{"username":"alice","password":"password-a"}`); status != 200 {
+		t.Fatalf("register: %d %s", status, body)
+	}
+	_, body := post(t, first.url+"/api/v1/account/login", `{"username":"alice","password":"password-a"}`)
+	var env1 struct {
+		Result struct{ Token struct{ Refresh string } }
+	}
+	if err := json.Unmarshal([]byte(body), &env1); err != nil || env1.Result.Token.Refresh == "" {
+		t.Fatalf("login: %s", body)
+	}
+	if code := first.stop(); code != 0 {
+		t.Fatalf("first dyormock exited %d: %s", code, first.stderr)
+	}
+
+	second := startDyormock(t, env, args...)
+	req, _ := http.NewRequest("GET", second.url+"/api/v1/account/refresh", nil)
+	req.Header.Set("Authorization", "Bearer "+env1.Result.Token.Refresh)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("refresh of a token issued before the restart: %s", resp.Status)
+	}
+	if status, body := post(t, second.url+"/api/v1/account/login", `{"username":"alice","password":"password-a"}`); status != 200 {
+		t.Fatalf("login after restart: %d %s", status, body)
+	}
+}
