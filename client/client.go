@@ -206,8 +206,8 @@ func parseBaseURL(raw string) (string, origin, error) {
 // to go back into a URL: "%" (from "%25") encoded again, an IPv6 literal in
 // brackets with its zone (case-sensitive, like the interface name it is)
 // percent-encoded, so that the URL parses again to the same host (RFC
-// 6874). credstore's NormalizeServer does the same, so that BaseURL is its
-// key.
+// 6874). credstore.NormalizeServer goes through this too, so BaseURL is
+// the credentials file's key.
 func hostKey(host string) string {
 	if !strings.Contains(host, ":") {
 		return strings.ReplaceAll(strings.ToLower(host), "%", "%25")
