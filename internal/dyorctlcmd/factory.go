@@ -2,6 +2,7 @@ package dyorctlcmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -182,6 +183,27 @@ func (f *Factory) errContext() errContext {
 // notLoggedIn is the exit-4 error of a command that needs the server's
 // active account when there is none; it points at switch when the server
 // has other stored accounts.
+// ActiveSession returns the selected server, a client on its entry of the
+// credentials file, and the stored tokens of its active account; a "not
+// logged in" error (exit 4) when there are none.
+func (f *Factory) ActiveSession(ctx context.Context) (server string, c *client.Client, current client.Tokens, err error) {
+	if server, err = f.Server(); err != nil {
+		return "", nil, client.Tokens{}, err
+	}
+	st, err := f.Store()
+	if err != nil {
+		return "", nil, client.Tokens{}, err
+	}
+	if c, err = f.NewClient(server, st.ForServer(server)); err != nil {
+		return "", nil, client.Tokens{}, err
+	}
+	current, err = c.Tokens(ctx)
+	if errors.Is(err, client.ErrNotLoggedIn) {
+		return "", nil, client.Tokens{}, notLoggedIn(st, server)
+	}
+	return server, c, current, err
+}
+
 func notLoggedIn(st *credstore.Store, server string) error {
 	accounts, err := st.Accounts()
 	if err != nil {

@@ -2,11 +2,8 @@ package dyorctlcmd
 
 import (
 	"context"
-	"errors"
 
 	"github.com/spf13/cobra"
-
-	"github.com/dyor-exchange/dyorctl/client"
 )
 
 // RefreshOptions are the inputs of dyorctl refresh.
@@ -42,22 +39,8 @@ unreachable server, a timeout or a 5xx exit 6 and keep the tokens.`,
 
 func refreshRun(ctx context.Context, opts *RefreshOptions) error {
 	f := opts.Factory
-	server, err := f.Server()
+	server, c, current, err := f.ActiveSession(ctx)
 	if err != nil {
-		return err
-	}
-	st, err := f.Store()
-	if err != nil {
-		return err
-	}
-	c, err := f.NewClient(server, st.ForServer(server))
-	if err != nil {
-		return err
-	}
-	current, err := c.Tokens(ctx)
-	if errors.Is(err, client.ErrNotLoggedIn) {
-		return notLoggedIn(st, server)
-	} else if err != nil {
 		return err
 	}
 	ctx, cancel := f.NetContext(ctx)

@@ -2,7 +2,6 @@ package dyorctlcmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -57,22 +56,8 @@ func tokenRun(ctx context.Context, opts *TokenOptions) error {
 		return err
 	}
 
-	server, err := f.Server()
+	_, c, current, err := f.ActiveSession(ctx)
 	if err != nil {
-		return err
-	}
-	st, err := f.Store()
-	if err != nil {
-		return err
-	}
-	c, err := f.NewClient(server, st.ForServer(server))
-	if err != nil {
-		return err
-	}
-	current, err := c.Tokens(ctx)
-	if errors.Is(err, client.ErrNotLoggedIn) {
-		return notLoggedIn(st, server)
-	} else if err != nil {
 		return err
 	}
 	ctx, cancel := f.NetContext(ctx)
