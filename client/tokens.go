@@ -108,8 +108,18 @@ func readClaims(token string) (claims, error) {
 	if err != nil {
 		return c, fmt.Errorf("payload is not base64url: %w", err)
 	}
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return c, fmt.Errorf("payload is not a JSON object of claims: %w", err)
+	// Claim names are case-sensitive (RFC 7519), but encoding/json matches
+	// struct fields case-insensitively: read the members by exact name.
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &members); err != nil || members == nil {
+		return c, errors.New("payload is not a JSON object of claims")
+	}
+	for name, dst := range map[string]any{"sub": &c.Sub, "sid": &c.Sid, "exp": &c.Exp, "iat": &c.Iat} {
+		if raw, ok := members[name]; ok && string(raw) != "null" {
+			if err := json.Unmarshal(raw, dst); err != nil {
+				return c, fmt.Errorf("claim %q: %w", name, err)
+			}
+		}
 	}
 	if c.Exp == "" {
 		return c, errors.New(`no "exp" claim`)
