@@ -183,6 +183,19 @@ func (f *Factory) errContext() errContext {
 // notLoggedIn is the exit-4 error of a command that needs the server's
 // active account when there is none; it points at switch when the server
 // has other stored accounts.
+// StoredAccounts returns the selected server, the credentials store and
+// every account stored in it (an error naming the file when it is corrupt).
+func (f *Factory) StoredAccounts() (server string, st *credstore.Store, accounts []credstore.Account, err error) {
+	if server, err = f.Server(); err != nil {
+		return "", nil, nil, err
+	}
+	if st, err = f.Store(); err != nil {
+		return "", nil, nil, err
+	}
+	accounts, err = st.Accounts()
+	return server, st, accounts, err
+}
+
 // ActiveSession returns the selected server, a client on its entry of the
 // credentials file, and the stored tokens of its active account; a "not
 // logged in" error (exit 4) when there are none.

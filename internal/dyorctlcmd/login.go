@@ -54,18 +54,10 @@ unreachable server, a timeout or a 5xx exit 6.`,
 
 func loginRun(ctx context.Context, opts *LoginOptions) error {
 	f := opts.Factory
-	server, err := f.Server()
-	if err != nil {
-		return err
-	}
-	st, err := f.Store()
-	if err != nil {
-		return err
-	}
 	// Read the store before logging in: a corrupt file stops us before the
 	// server creates a session we could not save, and an earlier session of
 	// this account is known, to be logged out afterwards.
-	accounts, err := st.Accounts()
+	server, st, accounts, err := f.StoredAccounts()
 	if err != nil {
 		return err
 	}

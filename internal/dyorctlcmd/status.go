@@ -64,15 +64,7 @@ token is the source, and status exits 0 while its "exp" is in the future.`,
 
 func statusRun(ctx context.Context, opts *StatusOptions) error {
 	f := opts.Factory
-	server, err := f.Server()
-	if err != nil {
-		return err
-	}
-	st, err := f.Store()
-	if err != nil {
-		return err
-	}
-	accounts, err := st.Accounts()
+	server, st, accounts, err := f.StoredAccounts()
 	if err != nil {
 		return err
 	}

@@ -42,15 +42,7 @@ with "dyorctl login" (exit 4 otherwise). No request is sent.`,
 
 func switchRun(ctx context.Context, opts *SwitchOptions) error {
 	f := opts.Factory
-	server, err := f.Server()
-	if err != nil {
-		return err
-	}
-	st, err := f.Store()
-	if err != nil {
-		return err
-	}
-	accounts, err := st.Accounts()
+	server, st, accounts, err := f.StoredAccounts()
 	if err != nil {
 		return err
 	}
