@@ -11,7 +11,8 @@ import (
 // account is a registered user. Its mutable fields are guarded by
 // accounts.mu.
 type account struct {
-	id          string
+	id          string // key written out
+	key         id
 	username    string
 	hash        []byte
 	failures    int       // consecutive wrong passwords
@@ -56,7 +57,8 @@ func (a *accounts) add(username, password string, cost int) (*account, *Error) {
 	if err != nil {
 		return nil, apiErr(CodeInternal, "could not hash the password")
 	}
-	acc := &account{id: newID(), username: username, hash: hash}
+	key := newRawID()
+	acc := &account{id: key.String(), key: key, username: username, hash: hash}
 	return acc, a.insert(acc)
 }
 

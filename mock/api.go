@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -91,7 +92,7 @@ func (s *Server) answerAPI(w http.ResponseWriter, r *http.Request) (status, code
 		// The request took effect (a refresh did rotate), but the client
 		// gets the answer cut short: net/http closes the connection after
 		// fewer bytes than Content-Length.
-		w = truncatingWriter{w}
+		w = &truncatingWriter{ResponseWriter: w}
 	}
 	if e != nil {
 		return writeError(w, e)
@@ -99,11 +100,23 @@ func (s *Server) answerAPI(w http.ResponseWriter, r *http.Request) (status, code
 	return writeOK(w, result)
 }
 
-// truncatingWriter writes half of each body it is given.
-type truncatingWriter struct{ http.ResponseWriter }
+// truncatingWriter writes the first half of the body its Content-Length
+// announces, and flushes it.
+type truncatingWriter struct {
+	http.ResponseWriter
+	left int // bytes of the body still to write
+}
 
-func (t truncatingWriter) Write(b []byte) (int, error) {
-	n, err := t.ResponseWriter.Write(b[:len(b)/2])
+func (t *truncatingWriter) WriteHeader(status int) {
+	n, _ := strconv.Atoi(t.Header().Get("Content-Length"))
+	t.left = n / 2
+	t.ResponseWriter.WriteHeader(status)
+}
+
+func (t *truncatingWriter) Write(b []byte) (int, error) {
+	k := min(len(b), t.left)
+	t.left -= k
+	n, err := t.ResponseWriter.Write(b[:k])
 	if f, ok := t.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
@@ -150,13 +163,12 @@ func (s *Server) login(r *http.Request) ([]byte, *Error) {
 		}
 		return nil, errWrongPassword
 	}
-	access, refresh, _ := s.newSession(acc, 0, 0)
-	return tokenResult(access, refresh), nil
+	return s.newSession(acc, 0, 0).result, nil
 }
 
 // newSession creates a session for acc and signs its token pair; a zero TTL
 // means the server's default.
-func (s *Server) newSession(acc *account, accessTTL, refreshTTL time.Duration) (access, refresh, id string) {
+func (s *Server) newSession(acc *account, accessTTL, refreshTTL time.Duration) issued {
 	if accessTTL <= 0 {
 		accessTTL = s.cfg.accessTTL
 	}
@@ -164,10 +176,9 @@ func (s *Server) newSession(acc *account, accessTTL, refreshTTL time.Duration) (
 		refreshTTL = s.cfg.refreshTTL
 	}
 	now := s.clock.Now()
-	sess := &session{id: newID(), account: acc, createdAt: now.Unix(), expiresAt: now.Add(refreshTTL).Unix()}
-	s.sessions.put(sess)
-	access, refresh = s.signer.issuePair(acc.id, sess.id, now, accessTTL, refreshTTL)
-	return access, refresh, sess.id
+	sid := newRawID()
+	s.sessions.put(sid, session{account: acc.key, createdAt: now.Unix(), expiresAt: now.Add(refreshTTL).Unix()})
+	return s.signer.issue(acc.id, sid.String(), now, accessTTL, refreshTTL)
 }
 
 func (s *Server) refresh(r *http.Request) ([]byte, *Error) {
@@ -180,23 +191,23 @@ func (s *Server) refresh(r *http.Request) ([]byte, *Error) {
 	if e != nil {
 		return nil, e
 	}
+	sid, ok := parseID(c.SessionID)
 	acc := s.accounts.byAccountID(c.Subject)
-	if acc == nil {
+	if !ok || acc == nil {
 		return nil, errSessionNotFound
 	}
 	// The successor is stored before the old session is marked rotated, so
 	// a concurrent reuse of the old token always finds it to revoke.
-	next := &session{id: newID(), account: acc, createdAt: now.Unix(), expiresAt: now.Add(s.cfg.refreshTTL).Unix()}
-	s.sessions.put(next)
-	if res := s.sessions.rotate(c.SessionID, next, now.Unix()); res != rotated {
-		s.sessions.remove(next.id, now.Unix())
+	next := newRawID()
+	s.sessions.put(next, session{account: acc.key, createdAt: now.Unix(), expiresAt: now.Add(s.cfg.refreshTTL).Unix()})
+	if res := s.sessions.rotate(sid, next, now.Unix()); res != rotated {
+		s.sessions.remove(next, now.Unix())
 		if res == rotateReuse {
 			s.log.Warn("refresh token reused; session chain revoked", "account", acc.username)
 		}
 		return nil, errSessionNotFound
 	}
-	access, refresh := s.signer.issuePair(acc.id, next.id, now, s.cfg.accessTTL, s.cfg.refreshTTL)
-	return tokenResult(access, refresh), nil
+	return s.signer.issue(acc.id, next.String(), now, s.cfg.accessTTL, s.cfg.refreshTTL).result, nil
 }
 
 func (s *Server) logout(r *http.Request) ([]byte, *Error) {
@@ -208,37 +219,27 @@ func (s *Server) logout(r *http.Request) ([]byte, *Error) {
 	if e != nil {
 		return nil, e
 	}
-	if !s.sessions.remove(c.SessionID, s.clock.Now().Unix()) {
+	if sid, ok := parseID(c.SessionID); !ok || !s.sessions.remove(sid, s.clock.Now().Unix()) {
 		return nil, errSessionNotFound
 	}
 	return emptyResult, nil
 }
 
-// tokenResult is {"token":{"access":…,"refresh":…}}. Tokens are base64url
-// and dots, so they need no escaping.
-func tokenResult(access, refresh string) []byte {
-	b := make([]byte, 0, len(access)+len(refresh)+40)
-	b = append(b, `{"token":{"access":"`...)
-	b = append(b, access...)
-	b = append(b, `","refresh":"`...)
-	b = append(b, refresh...)
-	b = append(b, `"}}`...)
-	return b
-}
-
 // writeOK writes {"ok":true,"result":result}.
+// The body is written in three parts (net/http buffers them) rather than
+// copied into one.
 func writeOK(w http.ResponseWriter, result []byte) (status, code int) {
-	b := make([]byte, 0, len(result)+24)
-	b = append(b, `{"ok":true,"result":`...)
-	b = append(b, result...)
-	b = append(b, "}\n"...)
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	h["Content-Length"] = []string{strconv.Itoa(len(okPrefix) + len(result) + len(okSuffix))}
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
+	_, _ = io.WriteString(w, okPrefix)
+	_, _ = w.Write(result)
+	_, _ = io.WriteString(w, okSuffix)
 	return http.StatusOK, 0
 }
+
+const okPrefix, okSuffix = `{"ok":true,"result":`, "}\n"
 
 var jsonContentType = []string{"application/json"}
 

@@ -33,12 +33,20 @@ func (s *Server) AddAccount(username, password string) (Account, error) {
 }
 
 // Sessions lists the live sessions, oldest first.
-func (s *Server) Sessions() []Session { return s.sessions.list(s.clock.Now().Unix()) }
+func (s *Server) Sessions() []Session {
+	return s.sessions.list(s.clock.Now().Unix(), func(account id) (string, bool) {
+		acc := s.accounts.byAccountID(account.String())
+		if acc == nil { // it went with a reset while the session was made
+			return "", false
+		}
+		return acc.username, true
+	})
+}
 
 // RevokeSession ends a live session, as logout would; an unknown id is a
 // 404002 error.
 func (s *Server) RevokeSession(id string) error {
-	if !s.sessions.remove(id, s.clock.Now().Unix()) {
+	if sid, ok := parseID(id); !ok || !s.sessions.remove(sid, s.clock.Now().Unix()) {
 		return apiErr(CodeNotFound, "no live session %q", id)
 	}
 	return nil
@@ -56,8 +64,8 @@ func (s *Server) MintSession(username string, accessTTL, refreshTTL time.Duratio
 	if acc == nil {
 		return Minted{}, errAccountNotFound(username)
 	}
-	access, refresh, id := s.newSession(acc, accessTTL, refreshTTL)
-	return Minted{SessionID: id, Access: access, Refresh: refresh}, nil
+	is := s.newSession(acc, accessTTL, refreshTTL)
+	return Minted{SessionID: is.sessionID, Access: string(is.access), Refresh: string(is.refresh)}, nil
 }
 
 // Reset brings the server back to its start: the seed accounts only, no

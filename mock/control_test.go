@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime"
 	"strings"
@@ -192,11 +193,13 @@ func TestFaultDropAndTruncate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v any
-	err = json.NewDecoder(resp.Body).Decode(&v)
+	got, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if err == nil {
-		t.Fatal("a truncated answer decoded as JSON")
+	// The answer is cut cleanly: the first half of what Content-Length
+	// announced, then the connection closes.
+	if !errors.Is(err, io.ErrUnexpectedEOF) || int64(len(got)) != resp.ContentLength/2 ||
+		!strings.HasPrefix(string(got), `{"ok":true,"result":{"token":{"access":"ey`) {
+		t.Fatalf("truncated answer: %d of %d bytes, %v: %.60q", len(got), resp.ContentLength, err, got)
 	}
 	// The truncated login did take effect on the server, as a lost answer would.
 	if n := len(s.Sessions()); n != 1 {

@@ -55,7 +55,8 @@ func (s *Server) loadState(path string) error {
 		return fmt.Errorf("mock: state file %s: %w (move it away to start empty)", path, err)
 	}
 	for _, a := range st.Accounts {
-		acc := &account{id: a.ID, username: a.Username, hash: []byte(a.Hash), failures: a.Failures}
+		key, _ := parseID(a.ID) // checked by decodeState
+		acc := &account{id: a.ID, key: key, username: a.Username, hash: []byte(a.Hash), failures: a.Failures}
 		if a.LockedUntil != nil {
 			acc.lockedUntil = *a.LockedUntil
 		}
@@ -68,8 +69,12 @@ func (s *Server) loadState(path string) error {
 		if acc == nil {
 			continue // its account is gone: the session is too
 		}
-		s.sessions.put(&session{id: ss.ID, account: acc, createdAt: ss.CreatedAt, expiresAt: ss.ExpiresAt,
-			rotated: ss.Rotated, successor: ss.Successor})
+		sid, _ := parseID(ss.ID) // checked by decodeState
+		sess := session{account: acc.key, createdAt: ss.CreatedAt, expiresAt: ss.ExpiresAt, rotated: ss.Rotated}
+		if ss.Rotated {
+			sess.successor, _ = parseID(ss.Successor)
+		}
+		s.sessions.put(sid, sess)
 	}
 	return nil
 }
@@ -84,13 +89,16 @@ func decodeState(b []byte) (*stateFile, error) {
 		return nil, fmt.Errorf("%w: version %d, want %d", ErrCorruptState, st.Version, stateVersion)
 	}
 	for _, a := range st.Accounts {
-		if a.ID == "" || a.Hash == "" || validateUsername(a.Username) != nil {
-			return nil, fmt.Errorf("%w: an account without id, hash or a valid username", ErrCorruptState)
+		if _, ok := parseID(a.ID); !ok || a.Hash == "" || validateUsername(a.Username) != nil {
+			return nil, fmt.Errorf("%w: an account without a valid id, hash or username", ErrCorruptState)
 		}
 	}
 	for _, ss := range st.Sessions {
-		if ss.ID == "" || ss.AccountID == "" || (ss.Rotated && ss.Successor == "") {
-			return nil, fmt.Errorf("%w: a session without id, account or successor", ErrCorruptState)
+		_, okID := parseID(ss.ID)
+		_, okAccount := parseID(ss.AccountID)
+		_, okSuccessor := parseID(ss.Successor)
+		if !okID || !okAccount || (ss.Rotated && !okSuccessor) {
+			return nil, fmt.Errorf("%w: a session without a valid id, account or successor", ErrCorruptState)
 		}
 	}
 	return &st, nil
@@ -109,9 +117,13 @@ func (s *Server) snapshot() *stateFile {
 		st.Accounts = append(st.Accounts, a)
 	}
 	s.accounts.mu.RUnlock()
-	s.sessions.each(func(sess *session) {
-		st.Sessions = append(st.Sessions, stateSession{ID: sess.id, AccountID: sess.account.id,
-			CreatedAt: sess.createdAt, ExpiresAt: sess.expiresAt, Rotated: sess.rotated, Successor: sess.successor})
+	s.sessions.each(func(sid id, sess session) {
+		ss := stateSession{ID: sid.String(), AccountID: sess.account.String(),
+			CreatedAt: sess.createdAt, ExpiresAt: sess.expiresAt, Rotated: sess.rotated}
+		if sess.rotated {
+			ss.Successor = sess.successor.String()
+		}
+		st.Sessions = append(st.Sessions, ss)
 	})
 	return st
 }

@@ -51,9 +51,12 @@ func TestStateSurvivesRestart(t *testing.T) {
 func TestCorruptStateStopsStartAndIsKept(t *testing.T) {
 	t.Parallel()
 	for name, content := range map[string]string{
-		"not json":        "{\"version\":1,",
-		"unknown version": `{"version":7,"accounts":[],"sessions":[]}`,
-		"bad account":     `{"version":1,"accounts":[{"id":"","username":"x"}],"sessions":[]}`,
+		"not json":                          "{\"version\":1,",
+		"unknown version":                   `{"version":7,"accounts":[],"sessions":[]}`,
+		"bad account":                       `{"version":1,"accounts":[{"id":"","username":"x"}],"sessions":[]}`,
+		"account id not issued by a server": `{"version":1,"accounts":[{"id":"acc-1","username":"john@API","bcrypt_hash":"$2a$04$x"}],"sessions":[]}`,
+		"session id not issued by a server": `{"version":1,"accounts":[],"sessions":[{"id":"s1","account_id":"AAAAAAAAAAAAAAAAAAAAAA","created_at":1,"expires_at":2}]}`,
+		"rotated without a successor":       `{"version":1,"accounts":[],"sessions":[{"id":"AAAAAAAAAAAAAAAAAAAAAA","account_id":"AAAAAAAAAAAAAAAAAAAAAA","created_at":1,"expires_at":2,"rotated":true}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -52,7 +52,15 @@ type signer struct {
 	secret []byte
 	issuer string
 	parser *jwt.Parser
-	macs   sync.Pool // of hash.Hash: HMAC-SHA256 keyed with secret
+	macs   sync.Pool // of *macState
+}
+
+// macState is an HMAC-SHA256 keyed with the server's secret, with buffers
+// for its input and output, reused across requests.
+type macState struct {
+	h       hash.Hash
+	scratch []byte
+	sum     []byte
 }
 
 func newSigner(secret []byte, issuer string) *signer {
@@ -62,65 +70,114 @@ func newSigner(secret []byte, issuer string) *signer {
 		// An explicit allow-list: HS256 only. Claims are checked by
 		// checkToken against the server's clock, in the contract's order.
 		parser: jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithoutClaimsValidation()),
-		macs:   sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }},
+		macs: sync.Pool{New: func() any {
+			return &macState{h: hmac.New(sha256.New, secret), sum: make([]byte, 0, sha256.Size)}
+		}},
 	}
 }
 
-// mac computes HMAC-SHA256 of data with the server's secret, appended to b.
-func (s *signer) mac(b, data []byte) []byte {
-	h := s.macs.Get().(hash.Hash)
-	h.Reset()
-	h.Write(data)
-	b = h.Sum(b)
-	s.macs.Put(h)
-	return b
+// mac returns HMAC-SHA256 of data with the server's secret.
+func (s *signer) mac(data []byte) (sum [sha256.Size]byte) {
+	st := s.macs.Get().(*macState)
+	st.h.Reset()
+	st.h.Write(data)
+	copy(sum[:], st.h.Sum(st.sum[:0]))
+	s.macs.Put(st)
+	return sum
+}
+
+// macString is mac of a string, copied into a reused buffer rather than
+// converted (the hash takes a []byte through an interface, which would
+// allocate a copy on every request).
+func (s *signer) macString(data string) (sum [sha256.Size]byte) {
+	st := s.macs.Get().(*macState)
+	st.scratch = append(st.scratch[:0], data...)
+	st.h.Reset()
+	st.h.Write(st.scratch)
+	copy(sum[:], st.h.Sum(st.sum[:0]))
+	s.macs.Put(st)
+	return sum
 }
 
 // jwtHeader is the base64url of {"alg":"HS256","typ":"JWT"}.
 var jwtHeader = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
 
-// sign encodes c as a JWT. The claims are a fixed set of short ASCII
-// strings and integers, so they are written by hand rather than through
-// reflection: this runs on every login and refresh.
-func (s *signer) sign(c *claims) string {
-	payload := make([]byte, 0, 192)
-	payload = append(payload, `{"iss":`...)
-	payload = strconv.AppendQuote(payload, c.Issuer)
-	payload = append(payload, `,"sub":`...)
-	payload = strconv.AppendQuote(payload, c.Subject)
-	payload = append(payload, `,"sid":`...)
-	payload = strconv.AppendQuote(payload, c.SessionID)
-	payload = append(payload, `,"typ":`...)
-	payload = strconv.AppendQuote(payload, c.Type)
-	payload = append(payload, `,"iat":`...)
-	payload = strconv.AppendInt(payload, c.IssuedAt, 10)
-	payload = append(payload, `,"exp":`...)
-	payload = strconv.AppendInt(payload, c.ExpiresAt, 10)
-	payload = append(payload, `,"jti":`...)
-	payload = strconv.AppendQuote(payload, c.ID)
-	payload = append(payload, '}')
+// appendToken appends c, signed as a JWT, to dst. The claims are a fixed
+// set of short strings and integers, so they are written by hand rather
+// than through reflection: this runs on every login and refresh.
+func (s *signer) appendToken(dst []byte, c *claims) []byte {
+	var buf [256]byte // the payload, on the stack for the usual sizes
+	p := append(buf[:0], `{"iss":`...)
+	p = appendJSONText(p, c.Issuer)
+	p = append(p, `,"sub":`...)
+	p = appendJSONText(p, c.Subject)
+	p = append(p, `,"sid":`...)
+	p = appendJSONText(p, c.SessionID)
+	p = append(p, `,"typ":`...)
+	p = appendJSONText(p, c.Type)
+	p = append(p, `,"iat":`...)
+	p = strconv.AppendInt(p, c.IssuedAt, 10)
+	p = append(p, `,"exp":`...)
+	p = strconv.AppendInt(p, c.ExpiresAt, 10)
+	p = append(p, `,"jti":`...)
+	p = appendJSONText(p, c.ID)
+	p = append(p, '}')
 
 	enc := base64.RawURLEncoding
-	buf := make([]byte, 0, len(jwtHeader)+1+enc.EncodedLen(len(payload))+1+enc.EncodedLen(sha256.Size))
-	buf = append(buf, jwtHeader...)
-	buf = append(buf, '.')
-	buf = enc.AppendEncode(buf, payload)
-	var sum [sha256.Size]byte
-	mac := s.mac(sum[:0], buf)
-	buf = append(buf, '.')
-	buf = enc.AppendEncode(buf, mac)
-	return string(buf)
+	start := len(dst)
+	dst = append(dst, jwtHeader...)
+	dst = append(dst, '.')
+	dst = enc.AppendEncode(dst, p)
+	sum := s.mac(dst[start:])
+	dst = append(dst, '.')
+	return enc.AppendEncode(dst, sum[:])
 }
 
-// issuePair signs an access and a refresh token for a session.
-func (s *signer) issuePair(accountID, sessionID string, now time.Time, accessTTL, refreshTTL time.Duration) (access, refresh string) {
+// sign encodes c as a JWT.
+func (s *signer) sign(c *claims) string { return string(s.appendToken(nil, c)) }
+
+// appendJSONText appends s as a JSON string. Ids, token types and the usual
+// issuers are plain printable ASCII and are copied as they are; anything
+// else is escaped by encoding/json.
+func appendJSONText(b []byte, s string) []byte {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return appendJSONString(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// issued is a new token pair for a session.
+type issued struct {
+	result          []byte // {"token":{"access":…,"refresh":…}}
+	access, refresh []byte // the tokens, parts of result
+	sessionID       string
+}
+
+// issue signs a token pair for a session and writes it as a token result,
+// in one buffer. Tokens are base64url and dots, so they need no escaping.
+func (s *signer) issue(accountID, sessionID string, now time.Time, accessTTL, refreshTTL time.Duration) issued {
 	c := claims{Issuer: s.issuer, Subject: accountID, SessionID: sessionID, Type: typeAccess,
 		IssuedAt: now.Unix(), ExpiresAt: now.Add(accessTTL).Unix(), ID: newID()}
-	access = s.sign(&c)
+	b := make([]byte, 0, tokenResultSize)
+	b = append(b, `{"token":{"access":"`...)
+	a0 := len(b)
+	b = s.appendToken(b, &c)
+	a1 := len(b)
 	c.Type, c.ExpiresAt, c.ID = typeRefresh, now.Add(refreshTTL).Unix(), newID()
-	refresh = s.sign(&c)
-	return access, refresh
+	b = append(b, `","refresh":"`...)
+	r0 := len(b)
+	b = s.appendToken(b, &c)
+	r1 := len(b)
+	b = append(b, `"}}`...)
+	return issued{result: b, access: b[a0:a1], refresh: b[r0:r1], sessionID: sessionID}
 }
+
+// tokenResultSize is room for a token result with the usual claims.
+const tokenResultSize = 1024
 
 // check verifies a token in the contract's order: malformed, bad
 // signature, wrong algorithm or another issuer → 401002; expired → 401003;
@@ -162,14 +219,16 @@ func (s *signer) verifyOwn(token string, c *claims) bool {
 		return false
 	}
 	enc := base64.RawURLEncoding
-	var want, got [sha256.Size]byte
-	if enc.DecodedLen(len(sig)) != sha256.Size {
+	var sigBuf [64]byte // the signature, copied to decode it without allocating
+	var got [sha256.Size]byte
+	if enc.DecodedLen(len(sig)) != sha256.Size || len(sig) > len(sigBuf) {
 		return false
 	}
-	if n, err := enc.Decode(got[:], []byte(sig)); err != nil || n != sha256.Size {
+	n := copy(sigBuf[:], sig)
+	if n, err := enc.Decode(got[:], sigBuf[:n]); err != nil || n != sha256.Size {
 		return false
 	}
-	if !hmac.Equal(s.mac(want[:0], []byte(token[:len(token)-len(sig)-1])), got[:]) {
+	if want := s.macString(token[:len(token)-len(sig)-1]); !hmac.Equal(want[:], got[:]) {
 		return false
 	}
 	raw, err := enc.DecodeString(payload)
@@ -236,12 +295,34 @@ func bearerToken(header string) (string, *Error) {
 	return token, nil
 }
 
-// newID returns 128 random bits, base64url-encoded (22 characters). Ids
-// are not secrets (tokens are signed), so they come from the runtime's
-// ChaCha8 generator, seeded by the OS, rather than a syscall each.
-func newID() string {
-	var b [16]byte
+// id is a session or account id: 128 random bits, written base64url
+// without padding (22 characters) in tokens and on the wire. Ids are not
+// secrets (tokens are signed), so they come from the runtime's ChaCha8
+// generator, seeded by the OS, rather than a syscall each.
+type id [16]byte
+
+// idEncoding reads and writes ids; Strict refuses the other spellings of the
+// same bytes, so an id has one written form.
+var idEncoding = base64.RawURLEncoding.Strict()
+
+func newRawID() id {
+	var b id
 	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
 	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	return b
+}
+
+// newID returns a new id in its written form.
+func newID() string { return newRawID().String() }
+
+func (b id) String() string { return idEncoding.EncodeToString(b[:]) }
+
+// parseID reads an id's written form; ok is false for anything this server
+// could not have issued.
+func parseID(s string) (b id, ok bool) {
+	if len(s) != idEncoding.EncodedLen(len(b)) {
+		return b, false
+	}
+	n, err := idEncoding.Decode(b[:], []byte(s))
+	return b, err == nil && n == len(b)
 }
