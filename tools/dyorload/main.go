@@ -50,6 +50,7 @@ type config struct {
 	output       string
 	loginDelay   time.Duration // for delay-check
 	bcryptCost   int
+	runs         int // passes over every target
 	maxSessions  int
 	client       string // "wire" or "net/http"
 }
@@ -64,6 +65,7 @@ func main() {
 	floorWhere := flag.String("floor-in", "auto", "where the floor runs: process (its own process, as dyormock is with -url), same (this process, as the in-process server is), or auto (matching the server)")
 	serve := flag.Bool("serve-floor", false, "serve the floor, print its URL and run until stdin closes (used by -floor-in process)")
 	flag.StringVar(&c.output, "o", "text", "output: text or json")
+	flag.IntVar(&c.runs, "runs", 1, "passes over the floor and the routes, alternating; figures are medians")
 	flag.DurationVar(&c.loginDelay, "login-delay", 2*time.Second, "the delay of the login fault in -route delay-check")
 	flag.IntVar(&c.bcryptCost, "bcrypt-cost", 4, "bcrypt cost of the in-process server")
 	flag.IntVar(&c.maxSessions, "logout-sessions", 200000, "sessions minted in advance for the logout route")
@@ -114,6 +116,14 @@ type Result struct {
 	Ratio      float64 `json:"ratio,omitempty"`
 	RatioTo    string  `json:"ratio_to,omitempty"` // the baseline of Ratio: "floor", or the bcrypt bound for login
 	FirstError string  `json:"first_error,omitempty"`
+	Passes     []Pass  `json:"passes,omitempty"` // with -runs > 1: each pass's figures
+}
+
+// Pass is one pass's figures of a target, when figures are medians.
+type Pass struct {
+	Throughput float64 `json:"throughput_rps"`
+	P99ms      float64 `json:"p99_ms"`
+	Ratio      float64 `json:"ratio,omitempty"`
 }
 
 // Report is the whole run.
@@ -121,6 +131,7 @@ type Report struct {
 	Server   string   `json:"server"` // "in-process" or the -url
 	Floor    string   `json:"floor"`  // where the floor ran: "in-process" or "own process"
 	Client   string   `json:"client"`
+	Runs     int      `json:"runs"` // passes; figures are medians over them
 	Workers  int      `json:"workers"`
 	Duration string   `json:"duration"`
 	Results  []Result `json:"results"`
@@ -128,6 +139,9 @@ type Report struct {
 
 func (r Report) writeText(w io.Writer) {
 	fmt.Fprintf(w, "%d workers (%s client), %s per target; server %s, floor %s\n", r.Workers, r.Client, r.Duration, r.Server, r.Floor)
+	if r.Runs > 1 {
+		fmt.Fprintf(w, "medians of %d passes (requests and failures are totals, max the largest)\n", r.Runs)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\trequests\tfailures\treq/s\tp50 ms\tp99 ms\tmax ms\tratio\t")
 	for _, res := range r.Results {
@@ -147,8 +161,8 @@ func (r Report) writeText(w io.Writer) {
 }
 
 func run(ctx context.Context, c config) (Report, error) {
-	if c.workers < 1 || c.duration <= 0 {
-		return Report{}, errors.New("-workers and -duration must be positive")
+	if c.workers < 1 || c.duration <= 0 || c.runs < 1 {
+		return Report{}, errors.New("-workers, -duration and -runs must be positive")
 	}
 	if c.client != "wire" && c.client != "net/http" {
 		return Report{}, fmt.Errorf("unknown -client %q: want wire or net/http", c.client)
@@ -175,14 +189,31 @@ func run(ctx context.Context, c config) (Report, error) {
 	if c.floorProcess {
 		rep.Floor = "own process"
 	}
+	var runs [][]Result
+	for range c.runs {
+		res, err := measureOnce(ctx, c, client)
+		if err != nil {
+			return rep, err
+		}
+		runs = append(runs, res)
+	}
+	rep.Runs = c.runs
+	rep.Results = medians(runs)
+	return rep, nil
+}
+
+// measureOnce measures the floor and then each route once, with ratios
+// against the floor (or, for login, the bcrypt bound) of the same pass.
+func measureOnce(ctx context.Context, c config, client *http.Client) ([]Result, error) {
+	var results []Result
 	var floor *Result
 	if c.floor {
 		res, err := loadFloor(ctx, c)
 		if err != nil {
-			return rep, err
+			return nil, err
 		}
-		rep.Results = append(rep.Results, res)
-		floor = &rep.Results[0]
+		results = append(results, res)
+		floor = &res
 	}
 	routes := []string{c.route}
 	switch c.route {
@@ -201,7 +232,7 @@ func run(ctx context.Context, c config) (Report, error) {
 			res, err = load(ctx, c, route)
 		}
 		if err != nil {
-			return rep, err
+			return nil, err
 		}
 		if floor != nil && floor.Throughput > 0 {
 			res.Ratio, res.RatioTo = res.Throughput/floor.Throughput, "floor"
@@ -210,12 +241,59 @@ func run(ctx context.Context, c config) (Report, error) {
 			// Login is bcrypt by design: its ceiling is the bcrypt bound.
 			bound := bcryptBound(ctx, c)
 			res.Ratio, res.RatioTo = res.Throughput/bound.Throughput, bound.Target
-			rep.Results = append(rep.Results, res, bound)
+			results = append(results, res, bound)
 			continue
 		}
-		rep.Results = append(rep.Results, res)
+		results = append(results, res)
 	}
-	return rep, nil
+	return results, nil
+}
+
+// medians combines passes that measured the same targets in the same order:
+// each figure is the median over the passes (the ratio is the median of
+// each pass's own ratio), max is the largest, and counts add up. With more
+// than one pass, each pass's throughput, p99 and ratio are kept in Passes.
+func medians(runs [][]Result) []Result {
+	if len(runs) == 1 {
+		return runs[0]
+	}
+	out := make([]Result, len(runs[0]))
+	for i := range out {
+		col := make([]Result, len(runs))
+		for r := range runs {
+			col[r] = runs[r][i]
+		}
+		m := col[0]
+		m.Requests, m.Failures, m.Seconds = 0, 0, 0
+		for _, x := range col {
+			m.Requests += x.Requests
+			m.Failures += x.Failures
+			m.Seconds += x.Seconds
+			m.Maxms = max(m.Maxms, x.Maxms)
+			if m.FirstError == "" {
+				m.FirstError = x.FirstError
+			}
+			m.Passes = append(m.Passes, Pass{Throughput: x.Throughput, P99ms: x.P99ms, Ratio: x.Ratio})
+		}
+		m.Throughput = median(col, func(x Result) float64 { return x.Throughput })
+		m.P50ms = median(col, func(x Result) float64 { return x.P50ms })
+		m.P99ms = median(col, func(x Result) float64 { return x.P99ms })
+		m.Ratio = median(col, func(x Result) float64 { return x.Ratio })
+		out[i] = m
+	}
+	return out
+}
+
+func median(rs []Result, f func(Result) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	if n := len(v); n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[len(v)/2]
 }
 
 // withDelayedLogins adds a delay fault on login and keeps c.workers logins

@@ -161,7 +161,7 @@ func TestRunInProcess(t *testing.T) {
 		for _, route := range []string{"refresh", "logout", "mix"} {
 			t.Run(client+"/"+route, func(t *testing.T) {
 				rep, err := run(context.Background(), config{route: route, workers: 3, duration: 150 * time.Millisecond,
-					floor: true, bcryptCost: 4, maxSessions: 30, client: client})
+					floor: true, bcryptCost: 4, maxSessions: 30, client: client, runs: 1})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -191,7 +191,7 @@ func TestFloorInItsOwnProcess(t *testing.T) {
 
 func TestDelayCheckMeasuresBoth(t *testing.T) {
 	rep, err := run(context.Background(), config{route: "delay-check", workers: 2, duration: 150 * time.Millisecond,
-		bcryptCost: 4, loginDelay: time.Second, client: "wire"})
+		bcryptCost: 4, loginDelay: time.Second, client: "wire", runs: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,5 +202,35 @@ func TestDelayCheckMeasuresBoth(t *testing.T) {
 		if res.Requests == 0 || res.Failures != 0 {
 			t.Errorf("%+v", res)
 		}
+	}
+}
+
+func TestMediansOfPasses(t *testing.T) {
+	t.Parallel()
+	pass := func(floorRPS, rps, p99 float64) []Result {
+		return []Result{{Target: "floor", Requests: 10, Throughput: floorRPS, P99ms: 1, Maxms: p99},
+			{Target: "refresh", Requests: 5, Failures: 1, Throughput: rps, P99ms: p99, Maxms: p99, Ratio: rps / floorRPS}}
+	}
+	got := medians([][]Result{pass(100, 50, 3), pass(200, 60, 9), pass(100, 80, 4)})
+	r := got[1]
+	if r.Throughput != 60 || r.P99ms != 4 || r.Maxms != 9 || r.Requests != 15 || r.Failures != 3 || len(r.Passes) != 3 {
+		t.Fatalf("%+v", r)
+	}
+	if r.Ratio != 0.5 { // the median of 0.5, 0.3 and 0.8: each pass against its own floor
+		t.Fatalf("ratio %v, want 0.5", r.Ratio)
+	}
+	if got := medians([][]Result{pass(100, 50, 3), pass(100, 70, 5)})[1]; got.Throughput != 60 || got.P99ms != 4 {
+		t.Fatalf("even count: %+v", got)
+	}
+}
+
+func TestSeveralPasses(t *testing.T) {
+	rep, err := run(context.Background(), config{route: "refresh", workers: 2, duration: 100 * time.Millisecond,
+		floor: true, bcryptCost: 4, client: "wire", runs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Runs != 2 || len(rep.Results) != 2 || len(rep.Results[1].Passes) != 2 || rep.Results[1].Failures != 0 {
+		t.Fatalf("%+v", rep)
 	}
 }
