@@ -25,6 +25,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -66,7 +67,7 @@ func main() {
 	serve := flag.Bool("serve-floor", false, "serve the floor, print its URL and run until stdin closes (used by -floor-in process)")
 	flag.StringVar(&c.output, "o", "text", "output: text or json")
 	flag.IntVar(&c.runs, "runs", 1, "passes over the floor and the routes, alternating; figures are medians")
-	flag.DurationVar(&c.loginDelay, "login-delay", 2*time.Second, "the delay of the login fault in -route delay-check")
+	flag.DurationVar(&c.loginDelay, "login-delay", 0, "the delay of the login fault in -route delay-check (default: 10s longer than -duration, so that no delayed login finishes, and runs bcrypt, while refresh is measured)")
 	flag.IntVar(&c.bcryptCost, "bcrypt-cost", 4, "bcrypt cost of the in-process server")
 	flag.IntVar(&c.maxSessions, "logout-sessions", 200000, "sessions minted in advance for the logout route")
 	flag.StringVar(&c.client, "client", "wire", "HTTP client of the workers: wire (a lean HTTP/1.1 keep-alive client, as wrk uses) or net/http")
@@ -237,6 +238,10 @@ func measureOnce(ctx context.Context, c config, client *http.Client) ([]Result, 
 		if floor != nil && floor.Throughput > 0 {
 			res.Ratio, res.RatioTo = res.Throughput/floor.Throughput, "floor"
 		}
+		if route == "refresh+delayed-logins" && results[len(results)-1].Throughput > 0 {
+			// The question is whether the fault costs refresh anything.
+			res.Ratio, res.RatioTo = res.Throughput/results[len(results)-1].Throughput, "refresh"
+		}
 		if route == "login" {
 			// Login is bcrypt by design: its ceiling is the bcrypt bound.
 			bound := bcryptBound(ctx, c)
@@ -299,7 +304,11 @@ func median(rs []Result, f func(Result) float64) float64 {
 // withDelayedLogins adds a delay fault on login and keeps c.workers logins
 // waiting on it while measure runs: a delay must not hold up other routes.
 func withDelayedLogins(ctx context.Context, c config, client *http.Client, measure func() (Result, error)) (Result, error) {
-	rule := fmt.Sprintf(`{"route":"login","delay":%q}`, c.loginDelay.String())
+	delay := c.loginDelay
+	if delay <= 0 {
+		delay = c.duration + 10*time.Second
+	}
+	rule := fmt.Sprintf(`{"route":"login","delay":%q}`, delay.String())
 	if err := postJSON(ctx, client, c.url+"/_mock/faults", rule, nil); err != nil {
 		return Result{}, fmt.Errorf("adding the login delay: %w", err)
 	}
@@ -309,13 +318,21 @@ func withDelayedLogins(ctx context.Context, c config, client *http.Client, measu
 	defer wg.Wait()
 	defer cancel()
 	logins := newClient(c.workers) // their own connections
+	var sent sync.WaitGroup        // each worker's first login is written
+	sent.Add(c.workers)
 	for range c.workers {
 		wg.Go(func() {
-			for lctx.Err() == nil {
-				_ = do(lctx, logins, "POST", c.url+mock.LoginPath, `{"username":"john@API","password":"honeyBunnies"}`, "", nil)
+			var once sync.Once
+			wrote := func() { once.Do(sent.Done) }
+			defer wrote() // also when the first login fails before it is written
+			first := httptrace.WithClientTrace(lctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote() }})
+			for ctx := first; lctx.Err() == nil; ctx = lctx {
+				_ = do(ctx, logins, "POST", c.url+mock.LoginPath, `{"username":"john@API","password":"honeyBunnies"}`, "", nil)
+				wrote()
 			}
 		})
 	}
+	sent.Wait() // refresh is measured with every delayed login in flight
 	return measure()
 }
 

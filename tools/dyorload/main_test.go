@@ -190,18 +190,24 @@ func TestFloorInItsOwnProcess(t *testing.T) {
 }
 
 func TestDelayCheckMeasuresBoth(t *testing.T) {
-	rep, err := run(context.Background(), config{route: "delay-check", workers: 2, duration: 150 * time.Millisecond,
-		bcryptCost: 4, loginDelay: time.Second, client: "wire", runs: 1})
+	start := time.Now()
+	c := config{route: "delay-check", workers: 2, duration: 150 * time.Millisecond, bcryptCost: 4, client: "wire", runs: 1}
+	rep, err := run(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) != 2 || rep.Results[1].Target != "refresh+delayed-logins" {
+	if len(rep.Results) != 2 || rep.Results[1].Target != "refresh+delayed-logins" || rep.Results[1].RatioTo != "refresh" || rep.Results[1].Ratio <= 0 {
 		t.Fatalf("%+v", rep.Results)
 	}
 	for _, res := range rep.Results {
 		if res.Requests == 0 || res.Failures != 0 {
 			t.Errorf("%+v", res)
 		}
+	}
+	// The delayed logins are cut when the measurement ends, not left to
+	// wait out their delay (the duration + 10s).
+	if waited := time.Since(start); waited >= c.duration+10*time.Second {
+		t.Fatalf("delay-check took %v: it waited for the delayed logins", waited)
 	}
 }
 
