@@ -191,8 +191,8 @@ func run(ctx context.Context, c config) (Report, error) {
 		rep.Floor = "own process"
 	}
 	var runs [][]Result
-	for range c.runs {
-		res, err := measureOnce(ctx, c, client)
+	for pass := range c.runs {
+		res, err := measureOnce(ctx, c, client, pass)
 		if err != nil {
 			return rep, err
 		}
@@ -205,7 +205,7 @@ func run(ctx context.Context, c config) (Report, error) {
 
 // measureOnce measures the floor and then each route once, with ratios
 // against the floor (or, for login, the bcrypt bound) of the same pass.
-func measureOnce(ctx context.Context, c config, client *http.Client) ([]Result, error) {
+func measureOnce(ctx context.Context, c config, client *http.Client, pass int) ([]Result, error) {
 	var results []Result
 	var floor *Result
 	if c.floor {
@@ -216,6 +216,14 @@ func measureOnce(ctx context.Context, c config, client *http.Client) ([]Result, 
 		results = append(results, res)
 		floor = &res
 	}
+	measure := func(route string) (Result, error) {
+		if route != "refresh+delayed-logins" {
+			return load(ctx, c, route)
+		}
+		res, err := withDelayedLogins(ctx, c, client, func() (Result, error) { return load(ctx, c, "refresh") })
+		res.Target = route
+		return res, err
+	}
 	routes := []string{c.route}
 	switch c.route {
 	case "mix":
@@ -223,26 +231,34 @@ func measureOnce(ctx context.Context, c config, client *http.Client) ([]Result, 
 	case "delay-check":
 		routes = []string{"refresh", "refresh+delayed-logins"}
 	}
-	for _, route := range routes {
-		var res Result
-		var err error
-		if route == "refresh+delayed-logins" {
-			res, err = withDelayedLogins(ctx, c, client, func() (Result, error) { return load(ctx, c, "refresh") })
-			res.Target = route
-		} else {
-			res, err = load(ctx, c, route)
-		}
+	measured := make([]Result, len(routes))
+	order := make([]int, len(routes))
+	for i := range order {
+		order[i] = i
+	}
+	if c.route == "delay-check" && pass%2 == 1 {
+		// Every refresh leaves a tombstone, so the server drifts over a
+		// run: alternate which goes first, so that neither is favoured.
+		slices.Reverse(order)
+	}
+	for _, i := range order {
+		res, err := measure(routes[i])
 		if err != nil {
 			return nil, err
 		}
+		measured[i] = res
+	}
+	for i, res := range measured {
 		if floor != nil && floor.Throughput > 0 {
 			res.Ratio, res.RatioTo = res.Throughput/floor.Throughput, "floor"
 		}
-		if route == "refresh+delayed-logins" && results[len(results)-1].Throughput > 0 {
+		switch routes[i] {
+		case "refresh+delayed-logins":
 			// The question is whether the fault costs refresh anything.
-			res.Ratio, res.RatioTo = res.Throughput/results[len(results)-1].Throughput, "refresh"
-		}
-		if route == "login" {
+			if plain := measured[0]; plain.Throughput > 0 {
+				res.Ratio, res.RatioTo = res.Throughput/plain.Throughput, "refresh"
+			}
+		case "login":
 			// Login is bcrypt by design: its ceiling is the bcrypt bound.
 			bound := bcryptBound(ctx, c)
 			res.Ratio, res.RatioTo = res.Throughput/bound.Throughput, bound.Target
