@@ -38,7 +38,7 @@ EOF
 load refresh -route refresh
 load logout -route logout -logout-sessions 300000
 load login -route login -floor=false
-load delay-check -route delay-check -floor=false
+load delay-check -route delay-check -floor=false -runs 8 -duration 4s # paired passes, alternating order
 
 # dyormock in its own process, with the floor in its own process too.
 url_file="$bin/url"
