@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -62,6 +63,34 @@ func (f Fault) validate() *Error {
 type faults struct {
 	mu    sync.Mutex
 	rules []Fault
+	// routes has a bit set for each route that has a rule (routeBit), so
+	// that a request to any other route never takes mu: a fault on login
+	// costs refresh nothing.
+	routes atomic.Uint32
+}
+
+// routeBit is the bit of a route in faults.routes.
+func routeBit(route string) uint32 {
+	switch route {
+	case "register":
+		return 1
+	case "login":
+		return 2
+	case "refresh":
+		return 4
+	case "logout":
+		return 8
+	}
+	return 0
+}
+
+// setRoutes recomputes routes from rules; fs.mu is held.
+func (fs *faults) setRoutes() {
+	var bits uint32
+	for _, f := range fs.rules {
+		bits |= routeBit(f.Route)
+	}
+	fs.routes.Store(bits)
 }
 
 func newFaults() *faults { return &faults{} }
@@ -72,6 +101,7 @@ func (fs *faults) add(f Fault) *Error {
 	}
 	fs.mu.Lock()
 	fs.rules = append(fs.rules, f)
+	fs.setRoutes()
 	fs.mu.Unlock()
 	return nil
 }
@@ -79,11 +109,11 @@ func (fs *faults) add(f Fault) *Error {
 // match returns the first rule for route that fires now, counting it
 // against Times.
 func (fs *faults) match(route string) (Fault, bool) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	if len(fs.rules) == 0 {
+	if fs.routes.Load()&routeBit(route) == 0 {
 		return Fault{}, false
 	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
 	for i, f := range fs.rules {
 		if f.Route != route {
 			continue
@@ -95,6 +125,7 @@ func (fs *faults) match(route string) (Fault, bool) {
 			fs.rules[i].Times--
 			if fs.rules[i].Times == 0 {
 				fs.rules = append(fs.rules[:i:i], fs.rules[i+1:]...)
+				fs.setRoutes()
 			}
 		}
 		return f, true
@@ -111,6 +142,7 @@ func (fs *faults) list() []Fault {
 func (fs *faults) clear() {
 	fs.mu.Lock()
 	fs.rules = nil
+	fs.setRoutes()
 	fs.mu.Unlock()
 }
 
