@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Takes the figures of docs/performance.md on this machine: the load runs
 # (dyorload, 32 connections, medians of RUNS passes of DURATION each),
-# the memory benchmark and the handler benchmarks. About 6 minutes with
+# the memory benchmark and the handler benchmarks. About 7 minutes with
 # the defaults. Run it on an otherwise idle machine.
 #   scripts/perf.sh [out-dir]        RUNS=3 DURATION=8s by default
 set -euo pipefail
@@ -38,7 +38,7 @@ EOF
 load refresh -route refresh
 load logout -route logout -logout-sessions 300000
 load login -route login -floor=false
-load delay-check -route delay-check -floor=false -runs 8 -duration 4s # paired passes, alternating order
+load delay-check -route delay-check -floor=false -runs 12 -duration 4s # paired passes, alternating order
 
 # dyormock in its own process, with the floor in its own process too.
 url_file="$bin/url"
