@@ -77,25 +77,26 @@ func newSigner(secret []byte, issuer string) *signer {
 }
 
 // mac returns HMAC-SHA256 of data with the server's secret.
-func (s *signer) mac(data []byte) (sum [sha256.Size]byte) {
+func (s *signer) mac(data []byte) [sha256.Size]byte {
 	st := s.macs.Get().(*macState)
-	st.h.Reset()
-	st.h.Write(data)
-	copy(sum[:], st.h.Sum(st.sum[:0]))
-	s.macs.Put(st)
-	return sum
+	defer s.macs.Put(st)
+	return st.sumOf(data)
 }
 
 // macString is mac of a string, copied into a reused buffer rather than
 // converted (the hash takes a []byte through an interface, which would
 // allocate a copy on every request).
-func (s *signer) macString(data string) (sum [sha256.Size]byte) {
+func (s *signer) macString(data string) [sha256.Size]byte {
 	st := s.macs.Get().(*macState)
+	defer s.macs.Put(st)
 	st.scratch = append(st.scratch[:0], data...)
+	return st.sumOf(st.scratch)
+}
+
+func (st *macState) sumOf(data []byte) (sum [sha256.Size]byte) {
 	st.h.Reset()
-	st.h.Write(st.scratch)
+	st.h.Write(data)
 	copy(sum[:], st.h.Sum(st.sum[:0]))
-	s.macs.Put(st)
 	return sum
 }
 
@@ -132,9 +133,6 @@ func (s *signer) appendToken(dst []byte, c *claims) []byte {
 	dst = append(dst, '.')
 	return enc.AppendEncode(dst, sum[:])
 }
-
-// sign encodes c as a JWT.
-func (s *signer) sign(c *claims) string { return string(s.appendToken(nil, c)) }
 
 // appendJSONText appends s as a JSON string. Ids, token types and the usual
 // issuers are plain printable ASCII and are copied as they are; anything
@@ -238,10 +236,10 @@ func (s *signer) verifyOwn(token string, c *claims) bool {
 	return parseOwnClaims(raw, c) || json.Unmarshal(raw, c) == nil
 }
 
-// parseOwnClaims reads a payload written by sign, member by member in
-// sign's order, without reflection. Anything else (another order, other
-// members, escapes strconv.Unquote does not read as JSON would) returns
-// false and is left to encoding/json.
+// parseOwnClaims reads a payload written by appendToken, member by member
+// in its order, without reflection. Anything else (another order, other
+// members, any escaped character) returns false and is left to
+// encoding/json.
 func parseOwnClaims(b []byte, c *claims) bool {
 	p := string(b)
 	str := func(name string, dst *string) bool {

@@ -184,7 +184,7 @@ func run(ctx context.Context, c config) (Report, error) {
 		c.url = srv.URL
 	}
 	c.url = strings.TrimSuffix(c.url, "/")
-	client := newClient(c.workers) // for the control plane
+	control := &httpClient{client: newClient(1), base: c.url} // for the control plane
 	rep := Report{Server: server, Floor: "in-process", Client: c.client, Workers: c.workers, Duration: c.duration.String()}
 
 	if c.floorProcess {
@@ -192,7 +192,7 @@ func run(ctx context.Context, c config) (Report, error) {
 	}
 	var runs [][]Result
 	for pass := range c.runs {
-		res, err := measureOnce(ctx, c, client, pass)
+		res, err := measureOnce(ctx, c, control, pass)
 		if err != nil {
 			return rep, err
 		}
@@ -205,7 +205,7 @@ func run(ctx context.Context, c config) (Report, error) {
 
 // measureOnce measures the floor and then each route once, with ratios
 // against the floor (or, for login, the bcrypt bound) of the same pass.
-func measureOnce(ctx context.Context, c config, client *http.Client, pass int) ([]Result, error) {
+func measureOnce(ctx context.Context, c config, control requester, pass int) ([]Result, error) {
 	var results []Result
 	var floor *Result
 	if c.floor {
@@ -220,7 +220,7 @@ func measureOnce(ctx context.Context, c config, client *http.Client, pass int) (
 		if route != "refresh+delayed-logins" {
 			return load(ctx, c, route)
 		}
-		res, err := withDelayedLogins(ctx, c, client, func() (Result, error) { return load(ctx, c, "refresh") })
+		res, err := withDelayedLogins(ctx, c, control, func() (Result, error) { return load(ctx, c, "refresh") })
 		res.Target = route
 		return res, err
 	}
@@ -319,16 +319,16 @@ func median(rs []Result, f func(Result) float64) float64 {
 
 // withDelayedLogins adds a delay fault on login and keeps c.workers logins
 // waiting on it while measure runs: a delay must not hold up other routes.
-func withDelayedLogins(ctx context.Context, c config, client *http.Client, measure func() (Result, error)) (Result, error) {
+func withDelayedLogins(ctx context.Context, c config, control requester, measure func() (Result, error)) (Result, error) {
 	delay := c.loginDelay
 	if delay <= 0 {
 		delay = c.duration + 10*time.Second
 	}
 	rule := fmt.Sprintf(`{"route":"login","delay":%q}`, delay.String())
-	if err := postJSON(ctx, client, c.url+"/_mock/faults", rule, nil); err != nil {
+	if _, err := call(ctx, control, "POST", "/_mock/faults", rule, ""); err != nil {
 		return Result{}, fmt.Errorf("adding the login delay: %w", err)
 	}
-	defer func() { _ = do(context.Background(), client, "DELETE", c.url+"/_mock/faults", "", "", nil) }()
+	defer func() { _, _ = call(context.Background(), control, "DELETE", "/_mock/faults", "", "") }()
 	lctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -338,12 +338,13 @@ func withDelayedLogins(ctx context.Context, c config, client *http.Client, measu
 	sent.Add(c.workers)
 	for range c.workers {
 		wg.Go(func() {
+			rq := &httpClient{client: logins, base: c.url}
 			var once sync.Once
 			wrote := func() { once.Do(sent.Done) }
 			defer wrote() // also when the first login fails before it is written
 			first := httptrace.WithClientTrace(lctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote() }})
 			for ctx := first; lctx.Err() == nil; ctx = lctx {
-				_ = do(ctx, logins, "POST", c.url+mock.LoginPath, `{"username":"john@API","password":"honeyBunnies"}`, "", nil)
+				_, _ = call(ctx, rq, "POST", mock.LoginPath, `{"username":"john@API","password":"honeyBunnies"}`, "")
 				wrote()
 			}
 		})
@@ -646,43 +647,4 @@ func tokenField(body []byte, which string) (string, error) {
 		return "", fmt.Errorf("no %s token in the answer", which)
 	}
 	return string(v[:end]), nil
-}
-
-func postJSON(ctx context.Context, client *http.Client, url, body string, out any) error {
-	return do(ctx, client, "POST", url, body, "", out)
-}
-
-// do sends one request and fails on anything but a 200; out, if given,
-// receives the decoded body.
-func do(ctx context.Context, client *http.Client, method, url, body, auth string, out any) error {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		return err
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: %s %s", method, req.URL.Path, resp.Status, strings.TrimSpace(string(b)))
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
 }
