@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Paths of the API and of the health check.
@@ -156,7 +154,10 @@ func (s *Server) login(r *http.Request) ([]byte, *Error) {
 	if s.accounts.lockedAt(acc, s.clock.Now()) {
 		return nil, errAccountLocked
 	}
-	ok := bcrypt.CompareHashAndPassword(s.accounts.hashOf(acc), []byte(password)) == nil
+	ok, e := s.accounts.checkPassword(acc, password)
+	if e != nil {
+		return nil, e
+	}
 	if locked := s.accounts.recordLogin(acc, ok, s.clock.Now(), s.cfg.lockoutAttempts, s.cfg.lockoutDuration); !ok {
 		if locked {
 			return nil, apiErr(CodeWrongPassword, "wrong password; the account is now locked for %s", s.cfg.lockoutDuration)

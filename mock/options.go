@@ -47,6 +47,7 @@ type config struct {
 	saveInterval    time.Duration
 	journalSize     int
 	readTimeout     time.Duration
+	loginCache      bool
 }
 
 // WithAccessTTL sets the lifetime of access tokens (default 15m).
@@ -213,4 +214,14 @@ func WithReadTimeout(d time.Duration) Option {
 		c.readTimeout = d
 		return nil
 	}
+}
+
+// WithLoginCache turns the login cache on or off (default on). With it, a
+// login whose password has verified before for the same account (and the
+// same password hash) skips bcrypt: the server keeps an HMAC of the
+// password, keyed with a random key of its own, in memory only. Wrong
+// passwords, lockout and register cost what they always did. Turn it off
+// for bcrypt's cost on every login, as a real server pays.
+func WithLoginCache(on bool) Option {
+	return func(c *config) error { c.loginCache = on; return nil }
 }

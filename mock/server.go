@@ -58,6 +58,7 @@ func New(opts ...Option) (*Server, error) {
 		admin:           true,
 		journalSize:     DefaultJournalSize,
 		readTimeout:     DefaultReadTimeout,
+		loginCache:      true,
 	}
 	for _, opt := range opts {
 		if err := opt(&cfg); err != nil {
@@ -70,16 +71,20 @@ func New(opts ...Option) (*Server, error) {
 	if !cfg.noSeed && len(cfg.seeds) == 0 {
 		cfg.seeds = []seedAccount{{ExampleUsername, ExamplePassword}}
 	}
+	// One read of the OS's generator for the signing secret (unless given)
+	// and the login cache's key, which never leaves this process's memory.
+	random := make([]byte, 64)
+	_, _ = rand.Read(random)
 	if cfg.secret == nil {
-		cfg.secret = make([]byte, 32)
-		_, _ = rand.Read(cfg.secret)
+		cfg.secret = random[:32:32]
 	}
+	cacheKey := random[32:]
 	s := &Server{
 		cfg:      cfg,
 		clock:    clock{base: cfg.now},
 		signer:   newSigner(cfg.secret, cfg.issuer),
 		log:      cfg.logger,
-		accounts: newAccounts(),
+		accounts: newAccounts(cfg.loginCache, cacheKey),
 		sessions: newSessions(),
 		faults:   newFaults(),
 		journal:  newJournal(cfg.journalSize),
@@ -253,7 +258,9 @@ func (s *Server) addSeeds() error {
 		if s.accounts.lookup(seed.username) != nil {
 			continue // kept from the state file
 		}
-		if _, e := s.accounts.add(seed.username, seed.password, s.cfg.bcryptCost); e != nil && e != errUsernameTaken {
+		// The hash is made on first use: a server that nobody logs in to
+		// with a password starts without paying for bcrypt.
+		if e := s.accounts.addSeed(seed.username, seed.password, s.cfg.bcryptCost); e != nil && e != errUsernameTaken {
 			return fmt.Errorf("mock: seed %q: %s", seed.username, e.Message)
 		}
 	}

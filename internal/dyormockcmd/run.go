@@ -47,6 +47,9 @@ type serveOptions struct {
 	state           string
 	stateInterval   time.Duration
 	admin           bool
+	loginCache      bool
+	maxTenants      int
+	tenantIdleTTL   time.Duration
 }
 
 // Run is dyormock's main, with its world passed in so tests can run it in
@@ -130,6 +133,7 @@ A flag beats its variable.`,
 	f.StringVar(&o.state, "state", "", "load state from this file at start and save it on shutdown and periodically")
 	f.DurationVar(&o.stateInterval, "state-interval", 30*time.Second, "how often to save --state (0 = only on shutdown)")
 	f.BoolVar(&o.admin, "admin", true, "serve the /_mock/ control plane")
+	f.BoolVar(&o.loginCache, "login-cache", true, "skip bcrypt on a login whose password verified before (false: bcrypt on every login)")
 
 	cmd.AddCommand(newHealthcheckCmd(ctx, stdout, getenv), newVersionCmd(stdout))
 	return cmd
@@ -178,6 +182,7 @@ func (o *serveOptions) mockOptions(logger *slog.Logger) ([]mock.Option, error) {
 		mock.WithIssuer(o.issuer),
 		mock.WithLockout(o.lockoutAttempts, o.lockoutDuration),
 		mock.WithAdmin(o.admin),
+		mock.WithLoginCache(o.loginCache),
 		mock.WithLogger(logger),
 	}
 	if o.secret != "" {
@@ -252,7 +257,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		}
 	}
 	fmt.Fprintf(stdout, "dyormock listening on %s\n", srv.URL)
-	logger.Info("ready", "url", srv.URL, "admin", o.admin, "state", o.state)
+	logger.Info("ready", "url", srv.URL, "admin", o.admin, "state", o.state, "login_cache", o.loginCache)
 
 	<-ctx.Done()
 	logger.Info("shutting down")
