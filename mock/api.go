@@ -48,6 +48,8 @@ func (s *Server) routes() http.Handler {
 				return
 			}
 			s.control(w, r)
+		case strings.HasPrefix(path, TenantPrefix) && s.parent == nil:
+			s.serveTenant(w, r)
 		default:
 			s.serveAPI(w, r)
 		}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,11 @@ type Server struct {
 	faults   *faults
 	journal  *journal
 
+	tenants  tenants      // the tenants this server serves under /t/{id}
+	parent   *Server      // for a tenant: the server that serves it
+	tenantID string       // for a tenant: its id
+	used     atomic.Int64 // for a tenant: when a request last came, unix ns on the base clock
+
 	httpSrv  *http.Server
 	stop     chan struct{}
 	bg       sync.WaitGroup
@@ -59,6 +65,8 @@ func New(opts ...Option) (*Server, error) {
 		journalSize:     DefaultJournalSize,
 		readTimeout:     DefaultReadTimeout,
 		loginCache:      true,
+		maxTenants:      DefaultMaxTenants,
+		tenantIdleTTL:   DefaultTenantIdleTTL,
 	}
 	for _, opt := range opts {
 		if err := opt(&cfg); err != nil {
@@ -71,6 +79,18 @@ func New(opts ...Option) (*Server, error) {
 	if !cfg.noSeed && len(cfg.seeds) == 0 {
 		cfg.seeds = []seedAccount{{ExampleUsername, ExamplePassword}}
 	}
+	s, err := newServer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.bg.Add(1)
+	go s.background()
+	return s, nil
+}
+
+// newServer builds a server from a checked configuration, without its
+// background work: a tenant has none of its own.
+func newServer(cfg config) (*Server, error) {
 	// One read of the OS's generator for the signing secret (unless given)
 	// and the login cache's key, which never leaves this process's memory.
 	random := make([]byte, 64)
@@ -100,8 +120,6 @@ func New(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.handler = s.routes()
-	s.bg.Add(1)
-	go s.background()
 	return s, nil
 }
 
@@ -204,6 +222,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closed = true
 	close(s.stop)
 	s.closeMu.Unlock()
+	if s.parent != nil {
+		s.parent.tenants.remove(s.tenantID, s)
+	}
+	// A tenant's requests in flight are the parent's: closing the tenants
+	// first cuts their delay faults short too.
+	s.closeTenants()
 
 	var err error
 	if s.httpSrv != nil {
@@ -238,6 +262,7 @@ func (s *Server) background() {
 			return
 		case <-sweep.C:
 			s.Sweep()
+			s.sweepTenants()
 		case <-save:
 			if err := s.SaveState(); err != nil {
 				s.log.Error("saving state", "path", s.cfg.statePath, "err", err)
