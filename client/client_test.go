@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/mock"
 )
@@ -149,7 +150,7 @@ func TestRegister(t *testing.T) {
 	tests := []struct {
 		name, username, password string
 		want                     string // sentinel name, "" for success
-		wantCode                 int
+		wantCode                 api.Code
 	}{
 		{"new account", "alice", "correct horse", "", 0},
 		{"taken", mock.ExampleUsername, "whatever1", "ErrUsernameTaken", 409001},
@@ -217,7 +218,7 @@ func TestLogin(t *testing.T) {
 	for _, tt := range []struct {
 		name, username, password string
 		want                     string
-		wantCode                 int
+		wantCode                 api.Code
 	}{
 		{"no such account", "nobody", "whatever1", "ErrAccountNotFound", 404001},
 		{"invalid username", "a b", "whatever1", "ErrInvalidInput", 400002},

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
 // TestSoak runs a mixed load for a bounded time (DYORMOCK_SOAK, default
@@ -35,7 +37,7 @@ func TestSoak(t *testing.T) {
 	s := NewServer(WithBcryptCost(4), WithNoSeed(), WithAccessTTL(time.Hour), WithRefreshTTL(2*time.Hour), WithLockout(0, 0))
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}, Timeout: 10 * time.Second}
 
-	call := func(method, path, auth, body string) (int, int, string) {
+	call := func(method, path, auth, body string) (int, api.Code, string) {
 		var rd io.Reader
 		if body != "" {
 			rd = strings.NewReader(body)
@@ -57,7 +59,7 @@ func TestSoak(t *testing.T) {
 			Result struct {
 				Token struct{ Access, Refresh string }
 			}
-			Error struct{ Code int }
+			Error struct{ Code api.Code }
 		}
 		b, _ := io.ReadAll(resp.Body)
 		_ = json.Unmarshal(b, &env)
