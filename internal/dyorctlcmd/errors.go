@@ -17,7 +17,7 @@ import (
 	"github.com/dyor-exchange/dyorctl/credstore"
 )
 
-// Exit codes (DESIGN.md §2; 4 as in gh).
+// Exit codes (4 as in gh), as the README and the man pages list them.
 const (
 	exitOK          = 0
 	exitError       = 1 // any other failure

@@ -173,9 +173,6 @@ func (f *Factory) errContext() errContext {
 	return errContext{server: f.serverURL, timeout: f.global.timeout}
 }
 
-// notLoggedIn is the exit-4 error of a command that needs the server's
-// active account when there is none; it points at switch when the server
-// has other stored accounts.
 // StoredAccounts returns the selected server, the credentials store and
 // every account stored in it (an error naming the file when it is corrupt).
 func (f *Factory) StoredAccounts() (server string, st *credstore.Store, accounts []credstore.Account, err error) {
@@ -210,6 +207,9 @@ func (f *Factory) ActiveSession(ctx context.Context) (server string, c *client.C
 	return server, c, current, err
 }
 
+// notLoggedIn is the exit-4 error of a command that needs the server's
+// active account when there is none; it points at switch when the server
+// has other stored accounts.
 func notLoggedIn(st *credstore.Store, server string) error {
 	accounts, err := st.Accounts()
 	if err != nil {
