@@ -13,10 +13,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
 // login posts credentials to h and returns the status and the code.
-func loginVia(t *testing.T, h http.Handler, username, password string) (status, code int) {
+func loginVia(t *testing.T, h http.Handler, username, password string) (status int, code api.Code) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
 	r := httptest.NewRequest("POST", LoginPath, bytes.NewReader(body))
@@ -24,7 +26,7 @@ func loginVia(t *testing.T, h http.Handler, username, password string) (status, 
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	var env struct {
-		Error *struct{ Code int } `json:"error"`
+		Error *struct{ Code api.Code } `json:"error"`
 	}
 	if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil {
 		t.Fatalf("login answer is not JSON: %s", w.Body)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
 // TenantPrefix is the path prefix under which a server serves its
@@ -22,7 +24,7 @@ const (
 // CodeTooManyTenants answers a tenant asked for beyond the limit. Like the
 // codes of fault rules it is its status × 1000, 429: a CI worker may try
 // again once others have ended theirs.
-const CodeTooManyTenants = http.StatusTooManyRequests * 1000
+const CodeTooManyTenants api.Code = http.StatusTooManyRequests * 1000
 
 // Tenant is a tenant as the control plane lists it.
 type Tenant struct {
@@ -220,7 +222,7 @@ var (
 
 // errNoTenant names the id only when it is one this server could have
 // made, so that the message stays short and plain.
-func errNoTenant(code int, id string) *Error {
+func errNoTenant(code api.Code, id string) *Error {
 	if _, ok := parseID(id); !ok {
 		return apiErr(code, "no tenant with that id")
 	}
