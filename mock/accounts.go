@@ -122,6 +122,12 @@ func (a *accounts) insert(acc *account) *Error {
 // lockedAt reports whether acc is locked at now; a lockout that has run out
 // is ended here, with the count of failures.
 func (a *accounts) lockedAt(acc *account, now time.Time) bool {
+	a.mu.RLock()
+	unlocked := acc.lockedUntil.IsZero()
+	a.mu.RUnlock()
+	if unlocked { // the usual case, under the shared lock only
+		return false
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if acc.lockedUntil.IsZero() {
@@ -243,6 +249,14 @@ func (a *accounts) checkPassword(acc *account, password string) (bool, *Error) {
 // recordLogin updates the count of consecutive failures after a password
 // check, and reports whether this failure locked the account.
 func (a *accounts) recordLogin(acc *account, ok bool, now time.Time, threshold int, lockFor time.Duration) (locked bool) {
+	if ok {
+		a.mu.RLock()
+		clean := acc.failures == 0
+		a.mu.RUnlock()
+		if clean { // nothing to reset: repeated good logins share the lock
+			return false
+		}
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if ok {
