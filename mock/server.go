@@ -177,6 +177,7 @@ func (s *Server) Serve(ln net.Listener) {
 
 func (s *Server) start(ln net.Listener) {
 	s.URL = "http://" + displayAddr(ln.Addr())
+	s.setTenantURLs()
 	s.httpSrv = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.cfg.readTimeout / 3,

@@ -42,9 +42,10 @@ type tenants struct {
 // NewTenant creates a tenant of s: a server of its own, with the options
 // of s (seeded like a new server), its own signing secret and its own
 // accounts, sessions, clock, faults, journal and lockouts, served by s
-// under URL/t/{id}. Its URL is set from s's URL; its Go methods work as
-// any server's; Close (or s.DeleteTenant) ends it. A tenant saves no state
-// file and has no tenants itself. Beyond WithMaxTenants tenants it returns
+// under URL/t/{id}. Its URL is s's URL + "/t/" + its id (set again when s
+// starts serving); its Go methods work as any server's; Close (or
+// s.DeleteTenant) ends it. A tenant saves no state file and has no tenants
+// itself, and s.Reset leaves the tenants of s alone. Beyond WithMaxTenants tenants it returns
 // a 429000 error; a tenant that has had no request for WithTenantIdleTTL
 // ends by itself.
 func (s *Server) NewTenant() (*Server, error) {
@@ -277,4 +278,14 @@ func requestBase(r *http.Request, fallback string) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// setTenantURLs gives every tenant its URL under s's, once s has one.
+func (s *Server) setTenantURLs() {
+	ts := &s.tenants
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for _, t := range ts.list {
+		t.URL = s.URL + TenantPrefix + t.tenantID
+	}
 }

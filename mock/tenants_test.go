@@ -2,7 +2,9 @@ package mock_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -294,5 +296,58 @@ func TestTenantGo(t *testing.T) {
 	}
 	if got := other.Tenants(); len(got) != 0 {
 		t.Fatalf("a closed server lists %+v", got)
+	}
+}
+
+// A thousand tenants (the default limit) in one server, each its own: an
+// account added to one is in no other, and a token of one is refused by
+// the others. One more is refused.
+func TestThousandTenants(t *testing.T) {
+	t.Parallel()
+	s, err := mock.New(mock.WithBcryptCost(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tenants := make([]*mock.Server, mock.DefaultMaxTenants)
+	for i := range tenants {
+		if tenants[i], err = s.NewTenant(); err != nil {
+			t.Fatalf("tenant %d: %v", i, err)
+		}
+	}
+	if _, err := s.NewTenant(); !isCode(err, 429000) {
+		t.Fatalf("tenant %d: %v, want 429000", len(tenants)+1, err)
+	}
+	if n := len(s.Tenants()); n != len(tenants) {
+		t.Fatalf("%d tenants listed", n)
+	}
+	h := s.Handler()
+	for _, i := range []int{0, 1, 499, 998, 999} {
+		name := fmt.Sprintf("user-%d", i)
+		if _, err := tenants[i].AddAccount(name, "password1"); err != nil {
+			t.Fatal(err)
+		}
+		m, err := tenants[i].MintSession(name, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range []int{0, 1, 499, 998, 999} {
+			r := httptest.NewRequest("GET", "/t/"+tenants[j].TenantID()+mock.RefreshPath, nil)
+			r.Header.Set("Authorization", "Bearer "+m.Refresh)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if j == i {
+				if w.Code != 200 {
+					t.Fatalf("tenant %d's token in its own tenant: %d %s", i, w.Code, w.Body)
+				}
+				continue
+			}
+			if w.Code != 401 || !strings.Contains(w.Body.String(), "401002") {
+				t.Fatalf("tenant %d's token in tenant %d: %d %s", i, j, w.Code, w.Body)
+			}
+			if _, err := tenants[j].MintSession(name, 0, 0); !isCode(err, 404001) {
+				t.Fatalf("tenant %d's account %s in tenant %d: %v", i, name, j, err)
+			}
+		}
 	}
 }
