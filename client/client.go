@@ -537,5 +537,5 @@ func (c *Client) call(ctx context.Context, method, route, bearer string, in, out
 		return fmt.Errorf("%s: reading the answer (%s): %w", route, statusText(resp.StatusCode), readErr)
 	}
 	// A failure status says enough even when its body was cut short.
-	return decodeAnswer(resp.StatusCode, data, out)
+	return decodeAnswer(resp.StatusCode, data, out, requestSecrets(bearer, in)...)
 }
