@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -34,9 +35,16 @@ const (
 	lockRetry = 10 * time.Millisecond
 )
 
+// MaxFileSize is the largest credentials file read: a few thousand
+// accounts. A bigger file, or one that is not a regular file (a named
+// pipe, a link to /dev/zero), is refused as unusable rather than read
+// without end.
+const MaxFileSize = 1 << 20
+
 // ErrCorrupt is matched by errors.Is when the credentials file is not valid
-// JSON, has an unknown version or holds something that is not a token pair.
-// The error names the file. Such a file is never written over.
+// JSON, has an unknown version, holds something that is not a token pair,
+// is not a regular file or is larger than MaxFileSize. The error names the
+// file. Such a file is never written over.
 var ErrCorrupt = errors.New("credential store is corrupt")
 
 // ErrNoActive means no account of the server is active (logged in). It
@@ -263,19 +271,22 @@ type accountJSON struct {
 // read reads and checks the file; a missing file is an empty store.
 func (s *Store) read() (*state, error) {
 	st := &state{servers: make(map[string]*serverState)}
-	data, err := os.ReadFile(s.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return st, nil
+	corrupt := func(format string, args ...any) (*state, error) {
+		return nil, &corruptError{path: s.path, why: fmt.Sprintf(format, args...)}
 	}
-	if err != nil {
+	data, err := readRegular(s.path, MaxFileSize)
+	var nr *notRegularError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return st, nil
+	case errors.As(err, &nr):
+		return corrupt("%s", nr.why)
+	case err != nil:
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
 		return nil, fmt.Errorf("cannot read the credential store %s: %w", s.path, err)
-	}
-	corrupt := func(format string, args ...any) (*state, error) {
-		return nil, &corruptError{path: s.path, why: fmt.Sprintf(format, args...)}
 	}
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
@@ -333,6 +344,75 @@ func (s *Store) read() (*state, error) {
 		}
 	}
 	return st, nil
+}
+
+// notRegularError is a file that readRegular refuses to read.
+type notRegularError struct{ why string }
+
+func (e *notRegularError) Error() string { return e.why }
+
+// readRegular reads the file at path if it is a regular file of at most
+// limit bytes. Anything else (a named pipe, whose open and read would wait
+// for a writer forever; a device such as /dev/zero, which never ends; a
+// directory) is a *notRegularError, and so is a bigger file: the read ends
+// either way, quickly and in bounded memory.
+func readRegular(path string, limit int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("is a directory")}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &notRegularError{"not a regular file but " + fileKind(fi.Mode())}
+	}
+	tooBig := &notRegularError{fmt.Sprintf("larger than the limit of %s", sizeText(limit))}
+	if fi.Size() > limit {
+		return nil, tooBig
+	}
+	// The size may change after Stat: read one byte past the limit to see.
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, tooBig
+	}
+	return data, nil
+}
+
+// fileKind names the kind of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "a special file"
+}
+
+// sizeText is a byte count in words: "1 MiB", "64 KiB", "100 bytes".
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // jsonProblem says in words what is wrong with the file's JSON.
