@@ -55,6 +55,57 @@ var ErrNoActive error = &notLoggedInError{"no account is logged in"}
 // It matches client.ErrNotLoggedIn.
 var ErrNoAccount error = &notLoggedInError{"no such stored account"}
 
+// ErrUnwritable is matched by errors.Is when a change could not even
+// start because the credentials file cannot be written (a full disk, a
+// file size limit, a read-only directory). It is found out before the
+// change's function runs, so nothing was sent to a server: the stored
+// tokens are as they were and still good.
+var ErrUnwritable = errors.New("credential store cannot be written")
+
+// ErrUnsaved is matched by errors.Is when a change was made (Update's
+// function ran, and may have rotated or ended a session on the server)
+// but could not be written to the file, which still holds what it held.
+var ErrUnsaved = errors.New("credential store change not saved")
+
+// writeError is a write of the file that failed, before the change
+// (ErrUnwritable) or after it (ErrUnsaved).
+type writeError struct {
+	path   string
+	before bool
+	err    error
+}
+
+func (e *writeError) Error() string {
+	if e.before {
+		return fmt.Sprintf("cannot write the credential store %s: %v", e.path, e.err)
+	}
+	return fmt.Sprintf("saving the credential store %s: %v", e.path, e.err)
+}
+
+func (e *writeError) Unwrap() error { return e.err }
+
+func (e *writeError) Is(target error) bool {
+	return e.before && target == ErrUnwritable || !e.before && target == ErrUnsaved
+}
+
+// Cause returns what made err's write fail, in words ("no space left on
+// device"), without the path; err itself when it is not a write error.
+func Cause(err error) string {
+	var we *writeError
+	if !errors.As(err, &we) {
+		return err.Error()
+	}
+	var pe *fs.PathError
+	if errors.As(we.err, &pe) {
+		return pe.Err.Error()
+	}
+	var le *os.LinkError
+	if errors.As(we.err, &le) {
+		return le.Err.Error()
+	}
+	return we.err.Error()
+}
+
 type notLoggedInError struct{ text string }
 
 func (e *notLoggedInError) Error() string { return e.text }
@@ -189,6 +240,46 @@ func (s *Store) Remove(server, username string) error {
 	return s.change(context.Background(), func(st *state) (bool, error) {
 		return st.remove(server, username), nil
 	})
+}
+
+// Login stores the session that login creates as server's active account,
+// deciding under the lock what it replaces. It takes the lock, reads the
+// file and prepares its write before it runs login (so a file that cannot
+// be written stops the login before the server creates a session), then
+// stores the tokens login returns under their Username (which must be
+// set). It returns those tokens and the ones they replaced: the earlier
+// session of that username stored at that moment (zero if none), which
+// the caller should end on the server since nothing refers to it any more.
+// Parallel logins of one username are serialised, so each finds the one
+// before it. login's error is returned as it is, with nothing changed.
+// When the new tokens cannot be written (ErrUnsaved), they are returned
+// with the error and earlier is zero: the earlier session is still the
+// stored one, and the new one is stored nowhere.
+func (s *Store) Login(ctx context.Context, server string, login func() (client.Tokens, error)) (t, earlier client.Tokens, err error) {
+	server, err = NormalizeServer(server)
+	if err != nil {
+		return client.Tokens{}, client.Tokens{}, err
+	}
+	err = s.change(ctx, func(st *state) (bool, error) {
+		got, err := login()
+		if err != nil {
+			return false, err
+		}
+		if t, err = checked(got); err != nil {
+			return false, err
+		}
+		if se := st.servers[server]; se != nil {
+			earlier = se.accounts[t.Username]
+		}
+		st.put(server, t)
+		return true, nil
+	})
+	if err != nil {
+		// Whatever was stored still is. t, if login gave one, is a session
+		// nothing stores (ErrUnsaved): the caller should end it.
+		earlier = client.Tokens{}
+	}
+	return t, earlier, err
 }
 
 // ForServer returns the client.TokenStore of server's active account:
@@ -457,48 +548,87 @@ func (st *state) marshal() ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// write replaces the file atomically: a temporary file in the same
-// directory, written, synced, made 0600, renamed over the file, then the
-// directory synced so that the rename survives a crash.
-func (s *Store) write(st *state) (err error) {
+// writeReserve is the room a prepared write keeps beyond the file's
+// current size: a new account's token pair with plenty to spare.
+const writeReserve = 16 << 10
+
+// pendingWrite is a temporary file in the store's directory, created and
+// sized before a change is made, so that a full disk, a file size limit or
+// a read-only directory shows before anything is sent to a server. It is
+// made while the lock is held and lives until commit or discard.
+type pendingWrite struct {
+	s    *Store
+	tmp  *os.File
+	size int64
+}
+
+// prepare creates the temporary file and fills it with size zero bytes,
+// which makes the file system allocate them now (where a later write
+// could find the disk full). On failure nothing is left behind.
+func (s *Store) prepare(size int64) (w *pendingWrite, err error) {
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("saving the credential store %s: %w", s.path, err)
+			err = &writeError{path: s.path, before: true, err: err}
+		}
+	}()
+	s.removeStaleTemps()
+	tmp, err := os.CreateTemp(s.dir, tempPrefix+"*"+tempSuffix)
+	if err != nil {
+		return nil, err
+	}
+	w = &pendingWrite{s: s, tmp: tmp, size: size}
+	if err := tmp.Chmod(fileMode); err != nil {
+		w.discard()
+		return nil, err
+	}
+	if _, err := tmp.Write(make([]byte, size)); err != nil {
+		w.discard()
+		return nil, err
+	}
+	return w, nil
+}
+
+// discard removes the temporary file.
+func (w *pendingWrite) discard() {
+	_ = w.tmp.Close()
+	_ = os.Remove(w.tmp.Name())
+}
+
+// commit writes st into the prepared file, cut to its length, syncs it,
+// renames it over the credentials file and syncs the directory, so that
+// the file is replaced whole and the rename survives a crash. The file is
+// discarded on failure.
+func (w *pendingWrite) commit(st *state) (err error) {
+	renamed := false
+	defer func() {
+		if !renamed {
+			w.discard()
+		}
+		if err != nil {
+			err = &writeError{path: w.s.path, err: err}
 		}
 	}()
 	data, err := st.marshal()
 	if err != nil {
 		return err
 	}
-	s.removeStaleTemps()
-	tmp, err := os.CreateTemp(s.dir, tempPrefix+"*"+tempSuffix)
-	if err != nil {
+	if _, err := w.tmp.WriteAt(data, 0); err != nil {
 		return err
 	}
-	renamed := false
-	defer func() {
-		if !renamed {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(fileMode); err != nil {
+	if err := w.tmp.Truncate(int64(len(data))); err != nil {
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
+	if err := w.tmp.Sync(); err != nil {
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
+	if err := w.tmp.Close(); err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
+	if err := os.Rename(w.tmp.Name(), w.s.path); err != nil {
 		return err
 	}
 	renamed = true
-	syncDir(s.dir)
+	syncDir(w.s.dir)
 	return nil
 }
 
@@ -506,7 +636,7 @@ func (s *Store) write(st *state) (err error) {
 const tempPrefix, tempSuffix = ".credentials-", ".tmp"
 
 // removeStaleTemps deletes the temporary files that writers killed
-// between creating and renaming one have left. It runs under the lock,
+// between creating (prepare) and renaming (commit) one have left. It runs under the lock,
 // which every writer holds from creating its temporary file to renaming
 // or removing it, so any such file seen here belongs to a writer that
 // died. Best effort: a leftover costs disk space, not correctness.
@@ -582,8 +712,11 @@ func (s *Store) lock(ctx context.Context) (func(), error) {
 }
 
 // change runs fn on the current state under the lock and writes the state
-// if fn says it changed. fn's error is returned, joined with a write error.
-// Nothing is written when the file cannot be read or is corrupt.
+// if fn says it changed. The write is prepared before fn runs (see
+// prepare): when the file cannot be written, fn does not run and the
+// error matches ErrUnwritable; when the prepared write still fails after
+// fn changed the state, the error matches ErrUnsaved and is joined with
+// fn's. Nothing is written when the file cannot be read or is corrupt.
 func (s *Store) change(ctx context.Context, fn func(*state) (bool, error)) error {
 	_, err := s.changeReporting(ctx, fn)
 	return err
@@ -596,7 +729,7 @@ func (s *Store) changeReporting(ctx context.Context, fn func(*state) (bool, erro
 		return false, err
 	}
 	if err := os.MkdirAll(s.dir, dirMode); err != nil {
-		return false, fmt.Errorf("creating the directory of the credential store: %w", err)
+		return false, &writeError{path: s.path, before: true, err: err}
 	}
 	unlock, err := s.lock(ctx)
 	if err != nil {
@@ -607,13 +740,22 @@ func (s *Store) changeReporting(ctx context.Context, fn func(*state) (bool, erro
 	if err != nil {
 		return false, err
 	}
+	current, err := st.marshal()
+	if err != nil {
+		return false, err
+	}
+	w, err := s.prepare(int64(len(current)) + writeReserve)
+	if err != nil {
+		return false, err
+	}
 	changed, fnErr := fn(st)
 	if !changed {
+		w.discard()
 		return false, fnErr
 	}
 	// From here on ctx is not consulted: tokens that a refresh rotated must
 	// reach the file even if the caller has gone.
-	if err := s.write(st); err != nil {
+	if err := w.commit(st); err != nil {
 		return true, errors.Join(fnErr, err)
 	}
 	return false, fnErr
