@@ -83,7 +83,7 @@ func (f *Factory) Server() (string, error) {
 		_, err = client.New(norm) // the SDK's checks too: http(s), a host, no query
 	}
 	if err != nil {
-		return "", usageErrorf("--server %q is not a usable server URL: want http(s)://host[:port]", raw)
+		return "", usageErrorf("the server URL (--server or DYOR_SERVER) is not usable: %s", serverProblem(raw))
 	}
 	f.serverURL = norm
 	return norm, nil

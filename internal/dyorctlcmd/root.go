@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/signal"
 	"regexp"
@@ -12,13 +13,17 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
 // Main runs dyorctl with args (without the program name) and returns the
-// exit code. Ctrl-C and SIGTERM cancel the command (exit 2).
+// exit code. Ctrl-C and SIGTERM cancel the command (exit 2); a second one
+// ends the process the default way, should anything not heed the first.
 func Main(args []string, ios *IOStreams, getenv func(string) string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop)
 	return run(ctx, NewFactory(ios, getenv), args)
 }
 
@@ -28,12 +33,16 @@ func run(ctx context.Context, f *Factory, args []string) int {
 	defer f.close()
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
 	e := classify(err, f.errContext())
-	fmt.Fprintln(f.IO.ErrOut, e.Message)
+	if e.Code == exitUsage {
+		e.Message = hideFlagValues(cmd, e.Message)
+	}
+	// The sentence may quote a server (its message, a certificate's name).
+	fmt.Fprintln(f.IO.ErrOut, safetext.String(e.Message))
 	if f.JSON() && !e.Reported {
 		_ = f.PrintJSON(newJSONError(e))
 	}
@@ -167,17 +176,47 @@ func (g *globalOptions) resolve(flags *pflag.FlagSet, getenv func(string) string
 	if !flags.Changed("config-dir") {
 		g.configDir = getenv("DYOR_CONFIG_DIR")
 	}
+	// The values are not quoted back: a secret typed into the wrong place
+	// would be printed (see hideFlagValues).
 	switch g.output {
 	case "text", "json":
 	default:
-		bad := g.output
 		g.output = "text"
-		return usageErrorf("-o %q is not an output format: use text or json", bad)
+		return usageErrorf("-o takes text or json (the value given is not shown)")
 	}
 	if g.timeout <= 0 {
-		return usageErrorf("--timeout %s: must be positive", g.timeout)
+		return usageErrorf("--timeout must be a positive duration, such as 30s")
 	}
 	return nil
+}
+
+// serverProblem says what is wrong with a --server value that is not
+// usable, without quoting it: user information in a URL is a password as
+// often as not.
+func serverProblem(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		return "it carries a user name or password (user:password@host), which dyorctl refuses and does not show: give http(s)://host[:port] and log in with \"dyorctl login\""
+	}
+	return "want http(s)://host[:port][/path] (the value given is not shown)"
+}
+
+// hideFlagValues replaces, in a usage error's sentence, every value given
+// to a flag of cmd, so that no usage error quotes one: a password pasted
+// after the wrong flag must not come back on the screen or in a CI log.
+// Values shorter than 4 bytes ("-o js") are too short to be secrets and
+// would match ordinary words, and a flag's default is no secret.
+func hideFlagValues(cmd *cobra.Command, msg string) string {
+	if cmd == nil {
+		return msg
+	}
+	hide := func(fl *pflag.Flag) {
+		if v := fl.Value.String(); len(v) >= 4 && v != fl.DefValue && fl.Value.Type() != "bool" {
+			msg = strings.ReplaceAll(msg, v, "[value hidden]")
+		}
+	}
+	cmd.Flags().Visit(hide)
+	cmd.InheritedFlags().Visit(hide)
+	return msg
 }
 
 // markArgErrors makes the argument errors of every command usage errors
