@@ -16,6 +16,10 @@ import (
 // credentials is an error.
 func NormalizeServer(raw string) (string, error) {
 	if u, err := url.Parse(raw); err == nil {
+		if u.User != nil {
+			// Not quoted: user information is a password as often as not.
+			return "", errors.New("a server URL must not carry a user name or password (the URL is not shown)")
+		}
 		u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
 		raw = u.String()
 	}

@@ -71,6 +71,8 @@ func TestNormalizeServer(t *testing.T) {
 		if tt.want == "" {
 			if err == nil {
 				t.Errorf("NormalizeServer(%q) = %q, want an error", tt.raw, got)
+			} else if strings.Contains(tt.raw, "@") && strings.Contains(err.Error(), "u:p") {
+				t.Errorf("NormalizeServer(%q): error %q shows the user information", tt.raw, err)
 			}
 			continue
 		}
