@@ -169,3 +169,33 @@ func TestFileSizeLimitStopsTheChangeBeforeItRuns(t *testing.T) {
 		t.Fatalf("the child ran no test:\n%s", out)
 	}
 }
+
+// TestSaveFailingAfterTheChangeIsReported: when the prepared write still
+// fails once the change was made (here the disk fills while it runs and
+// the new pair is bigger than the room kept), Update says so with
+// ErrUnsaved, returns what is still stored, and leaves the file as it was.
+func TestSaveFailingAfterTheChangeIsReported(t *testing.T) {
+	dir := mountTmpfs(t, 64<<10)
+	s := open(t, filepath.Join(dir, "dyorctl"))
+	saveOne(t, s)
+	before, _ := os.ReadFile(s.Path())
+	after, err := s.ForServer(serverA).Update(context.Background(), func(cur client.Tokens) (client.Tokens, error) {
+		fill(t, dir)
+		return tokens(t, "u", strings.Repeat("x", 20<<10)), nil
+	})
+	if !errors.Is(err, credstore.ErrUnsaved) || errors.Is(err, credstore.ErrUnwritable) || !strings.Contains(err.Error(), "no space left on device") {
+		t.Fatalf("error %v, want ErrUnsaved with the cause", err)
+	}
+	if after.SessionID != "old" {
+		t.Errorf("Update returned %v, want what is still stored (old)", after)
+	}
+	if now, _ := os.ReadFile(s.Path()); string(now) != string(before) {
+		t.Error("the file changed")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(s.Path()))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".credentials-") {
+			t.Errorf("a temporary file was left: %s", e.Name())
+		}
+	}
+}

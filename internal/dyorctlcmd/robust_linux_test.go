@@ -2,14 +2,18 @@ package dyorctlcmd
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -408,5 +412,84 @@ func TestCredentialsFileThatIsNotAFile(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// bigPair is a readable token pair too big for the room the store keeps.
+func bigPair() (access, refresh string) {
+	jwt := func(typ string) string {
+		payload, _ := json.Marshal(map[string]any{"sid": "big-" + strings.Repeat("x", 20<<10), "sub": "id", "typ": typ,
+			"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()})
+		return "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." + base64.RawURLEncoding.EncodeToString(payload) + ".c2ln"
+	}
+	return jwt("access"), jwt("refresh")
+}
+
+// TestSaveFailingAfterTheServerAnswered: when the new pair still cannot be
+// written once the server has answered (the disk filled meanwhile, and the
+// pair is bigger than the room kept), the command says plainly what
+// happened and what to do; login ends the session nothing stores.
+func TestSaveFailingAfterTheServerAnswered(t *testing.T) {
+	mnt := mountTmpfs(t, 64<<10)
+	var logouts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/logout") {
+			logouts.Add(1)
+			_, _ = w.Write([]byte(`{"ok":true,"result":{}}`))
+			return
+		}
+		// The disk fills while the server works.
+		f, err := os.Create(filepath.Join(mnt, "filler"))
+		if err == nil {
+			for chunk := make([]byte, 4096); err == nil; {
+				_, err = f.Write(chunk)
+			}
+			_ = f.Close()
+		}
+		access, refresh := bigPair()
+		out, _ := json.Marshal(map[string]any{"ok": true, "result": map[string]any{"token": map[string]any{"access": access, "refresh": refresh}}})
+		_, _ = w.Write(out)
+	}))
+	defer srv.Close()
+	c := newCLI(t)
+	c.dir = filepath.Join(mnt, "dyorctl")
+	run := func(stdin string, args ...string) result {
+		return c.runRaw(t.Context(), stdin, append([]string{"--server", srv.URL, "--config-dir", c.dir}, args...)...)
+	}
+
+	r := run(johnPW+"\n", "login", "-u", john, "--password-stdin")
+	wantExit(t, r, 1)
+	for _, want := range []string{"no space left on device", "the new session was not stored, so it was logged out again", "log in again"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("login: stderr %q lacks %q", r.stderr, want)
+		}
+	}
+	if logouts.Load() != 1 {
+		t.Errorf("%d logouts of the session nothing stores, want 1", logouts.Load())
+	}
+
+	if err := os.Remove(filepath.Join(mnt, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	// A small pair stored for the hostile server, to be refreshed there.
+	c2 := newCLI(t)
+	tok, _ := c2.saveMinted(john, 0, 0)
+	data, _ := os.ReadFile(c2.store().Path())
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(c.store().Path(), []byte(strings.ReplaceAll(string(data), c2.srv.URL, srv.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = run("", "refresh")
+	wantExit(t, r, 1)
+	for _, want := range []string{"no space left on device", "the server rotated the session of " + john, "no longer work", `run "dyorctl login -u ` + john + `"`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("refresh: stderr %q lacks %q", r.stderr, want)
+		}
+	}
+	if a, err := c.store().Active(srv.URL); err != nil || a.Tokens.Refresh != tok.Refresh {
+		t.Errorf("the stored pair changed: %v", err)
 	}
 }
