@@ -38,6 +38,8 @@ Afterwards no account of that server is active until "dyorctl switch" or
 "dyorctl login".
 
 With --local-only the server is not called: only the stored entry is removed.
+The account is the one active once logout holds the lock on the credentials
+file; if another command removed it meanwhile, logout says so and exits 4.
 
 When the server cannot be reached, times out or answers 5xx, the entry is
 removed anyway and logout exits 6 (the server session may still be live).

@@ -25,7 +25,12 @@ func NewCmdRefresh(f *Factory, runF func(context.Context, *RefreshOptions) error
 		Short: "Rotate the active session and store the new token pair",
 		Long: `Rotate the session of the server's active account now and store the new pair.
 Parallel runs (and dyorctl token) share one rotation: a refresh token is never
-presented twice.
+presented twice. The account is the one active once refresh holds the lock on
+the credentials file; if another command switched accounts meanwhile, refresh
+says which one it refreshed.
+
+When the credentials file cannot be written (a full disk, a read-only
+directory), nothing is sent and refresh exits 1: the stored tokens still work.
 
 When the server no longer accepts the session, or its refresh token has
 expired, the stored entry is removed and refresh exits 4: log in again. An
