@@ -121,10 +121,10 @@ func TestUsageErrorsQuoteNoValue(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"server with user and password", nil, []string{"--server", "http://user:" + secret + "@127.0.0.1:1", "status"}, "carries a user name or password"},
-		{"server with a user only", nil, []string{"--server", "http://" + secret + "@127.0.0.1:1", "status"}, "carries a user name or password"},
-		{"DYOR_SERVER with a password", map[string]string{"DYOR_SERVER": "https://u:" + secret + "@example.com"}, []string{"status"}, "carries a user name or password"},
-		{"not a server URL", nil, []string{"--server", "ftp://" + secret, "status"}, "want http(s)://host"},
+		{"server with user and password", nil, []string{"--server", "http://user:" + secret + "@127.0.0.1:1", "status"}, "carries credentials"},
+		{"server with a user only", nil, []string{"--server", "http://" + secret + "@127.0.0.1:1", "status"}, "carries credentials"},
+		{"DYOR_SERVER with a password", map[string]string{"DYOR_SERVER": "https://u:" + secret + "@example.com"}, []string{"status"}, "carries credentials"},
+		{"not a server URL", nil, []string{"--server", "ftp://" + secret, "status"}, "is not http or https"},
 		{"output format", nil, []string{"-o", secret, "status"}, "-o takes text or json"},
 		{"timeout", nil, []string{"--timeout", "-42h", "status"}, "--timeout must be a positive duration"},
 		{"username too long", nil, []string{"login", "-u", strings.Repeat(secret, 5), "--password-stdin"}, "username"},

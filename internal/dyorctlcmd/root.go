@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"os/signal"
 	"regexp"
@@ -176,28 +175,17 @@ func (g *globalOptions) resolve(flags *pflag.FlagSet, getenv func(string) string
 	if !flags.Changed("config-dir") {
 		g.configDir = getenv("DYOR_CONFIG_DIR")
 	}
-	// The values are not quoted back: a secret typed into the wrong place
-	// would be printed (see hideFlagValues).
 	switch g.output {
 	case "text", "json":
 	default:
+		// The value is not echoed: it may be a secret typed in the wrong place.
 		g.output = "text"
-		return usageErrorf("-o takes text or json (the value given is not shown)")
+		return usageErrorf("-o takes text or json")
 	}
 	if g.timeout <= 0 {
 		return usageErrorf("--timeout must be a positive duration, such as 30s")
 	}
 	return nil
-}
-
-// serverProblem says what is wrong with a --server value that is not
-// usable, without quoting it: user information in a URL is a password as
-// often as not.
-func serverProblem(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		return "it carries a user name or password (user:password@host), which dyorctl refuses and does not show: give http(s)://host[:port] and log in with \"dyorctl login\""
-	}
-	return "want http(s)://host[:port][/path] (the value given is not shown)"
 }
 
 // hideFlagValues replaces, in a usage error's sentence, every value given

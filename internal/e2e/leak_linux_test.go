@@ -563,7 +563,7 @@ func cliFlow(t *testing.T, l *ledger) {
 	f.do(run{what: "password as a flag value", args: []string{"register", "-u", "zed", "--password", pwFlag, "-o", "json"}, exit: 2, stderr: "unknown flag"})
 	f.do(run{what: "password too short", args: []string{"login", "-u", "alice", "--password-stdin"}, stdin: stdin(tooShort), exit: 2, stderr: "8 to 72 bytes"})
 	for _, o := range []string{"text", "json"} {
-		f.do(run{what: "password in the --server URL", server: "http://alice:" + pwInURL + "@127.0.0.1:1", args: []string{"status", "-o", o}, exit: 2, stderr: "carries a user name or password"})
+		f.do(run{what: "password in the --server URL", server: "http://alice:" + pwInURL + "@127.0.0.1:1", args: []string{"status", "-o", o}, exit: 2, stderr: "carries credentials"})
 	}
 	f.do(run{what: "password as the value of -o", args: []string{"-o", pwAsOutput, "status"}, exit: 2, stderr: "-o takes text or json"})
 	// A server that echoes the password and the Authorization header in
