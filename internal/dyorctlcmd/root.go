@@ -189,17 +189,23 @@ func (g *globalOptions) resolve(flags *pflag.FlagSet, getenv func(string) string
 }
 
 // hideFlagValues replaces, in a usage error's sentence, every value given
-// to a flag of cmd, so that no usage error quotes one: a password pasted
-// after the wrong flag must not come back on the screen or in a CI log.
-// Values shorter than 4 bytes ("-o js") are too short to be secrets and
-// would match ordinary words, and a flag's default is no secret.
+// to a flag of cmd by the flag's placeholder (USERNAME, URL, FORMAT), so
+// that no usage error quotes one: a password pasted after the wrong flag
+// must not come back on the screen or in a CI log, and a hint that shows
+// the command to run still reads as one. Values shorter than 4 bytes are
+// too short to be secrets and would match ordinary words, and a flag's
+// default is no secret.
 func hideFlagValues(cmd *cobra.Command, msg string) string {
 	if cmd == nil {
 		return msg
 	}
 	hide := func(fl *pflag.Flag) {
 		if v := fl.Value.String(); len(v) >= 4 && v != fl.DefValue && fl.Value.Type() != "bool" {
-			msg = strings.ReplaceAll(msg, v, "[value hidden]")
+			placeholder, _ := pflag.UnquoteUsage(fl)
+			if placeholder == "" || placeholder == "string" {
+				placeholder = "VALUE"
+			}
+			msg = strings.ReplaceAll(msg, v, placeholder)
 		}
 	}
 	cmd.Flags().Visit(hide)
