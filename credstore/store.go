@@ -708,6 +708,11 @@ func (s *Store) lock(ctx context.Context) (func(), error) {
 	}
 	if err != nil {
 		<-sem
+		if ctx.Err() == nil {
+			// The lock file cannot be opened (a read-only directory without
+			// one): nothing can be written, and nothing was done.
+			return nil, &writeError{path: s.path, before: true, err: err}
+		}
 		return nil, fmt.Errorf("waiting for the lock on %s: %w", s.path, err)
 	}
 	return func() {

@@ -144,6 +144,18 @@ func TestReadOnlyDirStopsTheChangeBeforeItRuns(t *testing.T) {
 		t.Skipf("cannot remount read-only: %v", err)
 	}
 	checkStoppedBeforeSending(t, s, "read-only file system")
+
+	// Without a lock file yet, the lock cannot be taken: the same verdict.
+	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(filepath.Dir(s.Path()), "credentials.lock")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		t.Fatal(err)
+	}
+	checkStoppedBeforeSending(t, s, "read-only file system")
 }
 
 // TestFileSizeLimitStopsTheChangeBeforeItRuns: the same under a file size
