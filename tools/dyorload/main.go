@@ -152,11 +152,19 @@ type Report struct {
 	Runs     int      `json:"runs"` // passes; figures are medians over them
 	Workers  int      `json:"workers"`
 	Duration string   `json:"duration"`
+	Route    string   `json:"route"`
 	Results  []Result `json:"results"`
 }
 
 func (r Report) writeText(w io.Writer) {
-	fmt.Fprintf(w, "%d workers (%s client), %s per target; server %s, floor %s\n", r.Workers, r.Client, r.Duration, r.Server, r.Floor)
+	switch r.Route {
+	case "startup":
+		fmt.Fprintln(w, "exec to readiness line, alternating the two programs; ratio of the medians")
+	case "tenants":
+		fmt.Fprintf(w, "tenants created one after another on one connection; server %s\n", r.Server)
+	default:
+		fmt.Fprintf(w, "%d workers (%s client), %s per target; server %s, floor %s\n", r.Workers, r.Client, r.Duration, r.Server, r.Floor)
+	}
 	if r.Runs > 1 {
 		fmt.Fprintf(w, "medians of %d passes (requests and failures are totals, max the largest)\n", r.Runs)
 	}
@@ -226,7 +234,7 @@ func run(ctx context.Context, c config) (Report, error) {
 	}
 	c.url = strings.TrimSuffix(c.url, "/")
 	control := &httpClient{client: newClient(1), base: c.url} // for the control plane
-	rep := Report{Server: server, Floor: "in-process", Client: c.client, Workers: c.workers, Duration: c.duration.String()}
+	rep := Report{Server: server, Floor: "in-process", Client: c.client, Workers: c.workers, Duration: c.duration.String(), Route: c.route}
 
 	if c.floorProcess {
 		rep.Floor = "own process"
