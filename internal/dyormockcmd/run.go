@@ -100,7 +100,7 @@ A flag beats its variable.`,
 
   # one container for parallel CI workers: each takes a tenant of its own
   dyormock --addr 0.0.0.0:8080 --max-tenants 64
-  curl -s -X POST http://127.0.0.1:8080/_mock/tenants   # {"ok":true,"result":{"id":…,"base_url":…}}
+  curl -s -X POST http://127.0.0.1:8080/_mock/tenants   # answers its id and base_url
 
   # bcrypt on every login, as a real server pays
   dyormock --login-cache=false
