@@ -47,6 +47,9 @@ type config struct {
 	saveInterval    time.Duration
 	journalSize     int
 	readTimeout     time.Duration
+	refreshGrace    time.Duration // settings.go
+	leakThreshold   int
+	failOn          []FindingKind // findings.go
 }
 
 // WithAccessTTL sets the lifetime of access tokens (default 15m).

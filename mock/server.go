@@ -34,6 +34,9 @@ type Server struct {
 	sessions *sessions
 	faults   *faults
 	journal  *journal
+	findings findings
+	settings settings
+	start0   Settings // the settings Reset brings back
 
 	httpSrv  *http.Server
 	stop     chan struct{}
@@ -70,6 +73,10 @@ func New(opts ...Option) (*Server, error) {
 	if !cfg.noSeed && len(cfg.seeds) == 0 {
 		cfg.seeds = []seedAccount{{ExampleUsername, ExamplePassword}}
 	}
+	start0, err := cfg.startSettings()
+	if err != nil {
+		return nil, err
+	}
 	if cfg.secret == nil {
 		cfg.secret = make([]byte, 32)
 		_, _ = rand.Read(cfg.secret)
@@ -85,11 +92,14 @@ func New(opts ...Option) (*Server, error) {
 		journal:  newJournal(cfg.journalSize),
 		stop:     make(chan struct{}),
 		sweepInt: time.Minute,
+		start0:   start0,
 	}
+	s.settings.set(start0)
 	if cfg.statePath != "" {
 		if err := s.loadState(cfg.statePath); err != nil {
 			return nil, err
 		}
+		s.sessions.recount(s.clock.Now().Unix())
 	}
 	if err := s.addSeeds(); err != nil {
 		return nil, err
@@ -131,6 +141,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		t.Fatalf("mock: listening on a loopback port: %v", err)
 	}
 	s.start(ln)
+	s.failOnFindingsAtCleanup(t) // runs after Close
 	t.Cleanup(s.Close)
 	return s
 }
@@ -245,7 +256,7 @@ func (s *Server) background() {
 // server's clock and returns how many it deleted. It runs every minute and
 // after every Advance; tests may call it to make the state settle.
 func (s *Server) Sweep() int {
-	return s.sessions.sweep(s.clock.Now().Unix())
+	return s.sessions.sweep(s.clock.Now().Unix(), s.settings.refreshGrace())
 }
 
 func (s *Server) addSeeds() error {
