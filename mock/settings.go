@@ -67,8 +67,8 @@ func (c *config) startSettings() (Settings, error) {
 	if v.SessionLeakThreshold == 0 {
 		v.SessionLeakThreshold = DefaultSessionLeakThreshold
 	}
-	if e := v.check(c.refreshTTL); e != nil {
-		return v, fmt.Errorf("mock: %s", e.Message)
+	if v.RefreshGrace > c.refreshTTL {
+		return v, fmt.Errorf("mock: refresh grace %v: must be at most the refresh TTL (%v)", v.RefreshGrace, c.refreshTTL)
 	}
 	return v, nil
 }
