@@ -387,13 +387,14 @@ type faultJSON struct {
 	Timeout     string  `json:"timeout"`
 	Times       int     `json:"times"`
 	Remaining   *int    `json:"remaining"`
+	Held        int     `json:"held"`
 	Probability float64 `json:"probability"`
 }
 
 func toFaultJSON(f Fault) faultJSON {
 	j := faultJSON{ID: f.ID, Route: f.Route, Status: f.Status, RetryAfter: f.RetryAfter.String(), Delay: f.Delay.String(),
 		Drop: f.Drop, Truncate: f.Truncate, After: f.After, Collide: f.Collide, Timeout: f.Timeout.String(),
-		Times: f.Times, Probability: f.Probability}
+		Times: f.Times, Held: f.Held, Probability: f.Probability}
 	if f.Times > 0 {
 		n := f.Remaining
 		j.Remaining = &n

@@ -64,6 +64,9 @@ type Fault struct {
 	// Remaining is how many more times the rule fires (0 when Times is 0,
 	// unlimited). Faults sets it; AddFault ignores it.
 	Remaining int
+	// Held is how many requests a collision rule holds now, waiting for
+	// the rest of their group. Faults sets it; AddFault ignores it.
+	Held int
 	// Probability in (0, 1] makes the rule fire at random (0 = always).
 	Probability float64
 }
@@ -179,7 +182,7 @@ func (fs *faults) add(f Fault) (Fault, *Error) {
 	if f.Collide > 0 && f.Timeout == 0 {
 		f.Timeout = DefaultCollideAfter
 	}
-	f.Remaining = f.Times
+	f.Remaining, f.Held = f.Times, 0
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if len(fs.rules) >= MaxFaults {
@@ -298,6 +301,9 @@ func (fs *faults) list() []Fault {
 	for _, r := range fs.rules {
 		f := r.Fault
 		f.Remaining = r.remaining
+		if r.group != nil {
+			f.Held = r.group.arrived
+		}
 		out = append(out, f)
 	}
 	return out
