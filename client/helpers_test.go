@@ -3,6 +3,7 @@ package client_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -36,10 +37,28 @@ func fakePair(t testing.TB, iat, accessExp, refreshExp time.Time) client.Tokens 
 	return tok
 }
 
-// startMock starts a mock server with cheap bcrypt.
+// startMock starts a mock server with cheap bcrypt that fails the test
+// when the client does what a well-behaved client never does (reuse a
+// refresh token, present an expired token, refresh early, leak sessions).
+// A test that provokes one on purpose narrows the check with its own
+// mock.FailOnFindings, which comes later and so counts.
 func startMock(t testing.TB, opts ...mock.Option) *mock.Server {
 	t.Helper()
-	return mock.Start(t, append([]mock.Option{mock.WithBcryptCost(4)}, opts...)...)
+	return mock.Start(t, append([]mock.Option{mock.WithBcryptCost(4), mock.FailOnFindings()}, opts...)...)
+}
+
+// allowing is mock.FailOnFindings of every kind but the given ones, for a
+// test that makes the client do one of them on purpose: an explicit
+// Refresh of a fresh token is early, a token rotated behind the client's
+// back is reused, clocks set apart present expired tokens.
+func allowing(kinds ...mock.FindingKind) mock.Option {
+	var rest []mock.FindingKind
+	for _, k := range mock.FindingKinds {
+		if !slices.Contains(kinds, k) {
+			rest = append(rest, k)
+		}
+	}
+	return mock.FailOnFindings(rest...)
 }
 
 // mint makes a session of john@API on srv and returns its tokens as the
