@@ -182,7 +182,7 @@ func TestBinaryNoTerminal(t *testing.T) {
 func TestBinaryConcurrentToken(t *testing.T) {
 	t.Parallel()
 	const procs = 20
-	srv := mock.Start(t, mock.WithBcryptCost(4)) // the real clock: the server and the CLI agree
+	srv := mock.Start(t, mock.WithBcryptCost(4), mock.FailOnFindings()) // the real clock: the server and the CLI agree
 	dir := filepath.Join(t.TempDir(), "cfg")
 	c := &cli{t: t, srv: srv, dir: dir}
 	// An access token that lives 1 s; the ones refresh issues live 15 min.

@@ -46,15 +46,30 @@ type cli struct {
 }
 
 // newCLI starts a mock (bcrypt cost 4, plus opts) and an empty config dir.
+// The mock fails the test when dyorctl does what a well-behaved client
+// never does (reuse a refresh token, present an expired token, refresh
+// early, leak sessions); a test that provokes one on purpose narrows the
+// check with allowing.
 func newCLI(t *testing.T, opts ...mock.Option) *cli {
 	t.Helper()
-	srv := mock.Start(t, append([]mock.Option{mock.WithBcryptCost(4)}, opts...)...)
+	srv := mock.Start(t, append([]mock.Option{mock.WithBcryptCost(4), mock.FailOnFindings()}, opts...)...)
 	return &cli{
 		t:   t,
 		srv: srv,
 		dir: filepath.Join(t.TempDir(), "dyorctl"),
 		env: map[string]string{},
 	}
+}
+
+// allowing is mock.FailOnFindings of every kind but the given ones.
+func allowing(kinds ...mock.FindingKind) mock.Option {
+	var rest []mock.FindingKind
+	for _, k := range mock.FindingKinds {
+		if !slices.Contains(kinds, k) {
+			rest = append(rest, k)
+		}
+	}
+	return mock.FailOnFindings(rest...)
 }
 
 // run runs dyorctl with --server and --config-dir set, stdin as given.
