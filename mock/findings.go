@@ -59,25 +59,39 @@ func kindNames() string {
 	return strings.Join(names, ", ")
 }
 
+// findings keeps the latest MaxFindings in a ring, allocated on the first
+// one: a load test that refreshes early on every request costs one short
+// lock each, never a copy of the list.
 type findings struct {
 	mu   sync.Mutex
-	list []Finding
+	ring []Finding
+	next int
+	full bool
 }
 
 func (fs *findings) add(f Finding) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if len(fs.list) == MaxFindings {
-		fs.list = append(fs.list[:0], fs.list[1:]...)
+	if fs.ring == nil {
+		fs.ring = make([]Finding, MaxFindings)
 	}
-	fs.list = append(fs.list, f)
+	fs.ring[fs.next] = f
+	fs.next++
+	if fs.next == len(fs.ring) {
+		fs.next, fs.full = 0, true
+	}
 }
 
+// get returns the findings of kinds (all when none), oldest first.
 func (fs *findings) get(kinds []FindingKind) []Finding {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	all := fs.ring[:fs.next]
+	if fs.full {
+		all = append(slices.Clone(fs.ring[fs.next:]), fs.ring[:fs.next]...)
+	}
 	out := []Finding{}
-	for _, f := range fs.list {
+	for _, f := range all {
 		if len(kinds) == 0 || slices.Contains(kinds, f.Kind) {
 			out = append(out, f)
 		}
@@ -87,7 +101,7 @@ func (fs *findings) get(kinds []FindingKind) []Finding {
 
 func (fs *findings) clear() {
 	fs.mu.Lock()
-	fs.list = nil
+	fs.ring, fs.next, fs.full = nil, 0, false
 	fs.mu.Unlock()
 }
 
