@@ -440,14 +440,20 @@ func decodeFault(obj map[string]json.RawMessage) (Fault, *Error) {
 	if f.Route, e = stringField(obj, "route"); e != nil {
 		return f, e
 	}
-	for name, dst := range map[string]*time.Duration{"delay": &f.Delay, "timeout": &f.Timeout, "retry_after": &f.RetryAfter} {
-		if *dst, e = durationField(obj, name); e != nil {
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"retry_after", &f.RetryAfter}, {"delay", &f.Delay}, {"timeout", &f.Timeout}} {
+		if *d.dst, e = durationField(obj, d.name); e != nil {
 			return f, e
 		}
 	}
-	for _, name := range []string{"status", "times", "drop", "truncate", "after", "collide", "probability"} {
-		dst := map[string]any{"status": &f.Status, "times": &f.Times, "drop": &f.Drop, "truncate": &f.Truncate,
-			"after": &f.After, "collide": &f.Collide, "probability": &f.Probability}[name]
+	for _, v := range []struct {
+		name string
+		dst  any
+	}{{"status", &f.Status}, {"drop", &f.Drop}, {"truncate", &f.Truncate}, {"after", &f.After},
+		{"collide", &f.Collide}, {"times", &f.Times}, {"probability", &f.Probability}} {
+		name, dst := v.name, v.dst
 		raw, ok := obj[name]
 		if !ok || string(raw) == "null" {
 			continue

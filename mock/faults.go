@@ -98,10 +98,13 @@ func (f Fault) validate() *Error {
 		return bad("timeout needs collide")
 	}
 	if f.Collide > 0 {
-		for name, on := range map[string]bool{"status": f.Status != 0, "delay": f.Delay != 0, "drop": f.Drop,
-			"truncate": f.Truncate, "after": f.After, "probability": f.Probability != 0} {
-			if on {
-				return bad("%s cannot be combined with collide", name)
+		for _, c := range []struct {
+			name string
+			on   bool
+		}{{"status", f.Status != 0}, {"delay", f.Delay != 0}, {"drop", f.Drop}, {"truncate", f.Truncate},
+			{"after", f.After}, {"probability", f.Probability != 0}} {
+			if c.on {
+				return bad("%s cannot be combined with collide", c.name)
 			}
 		}
 		return nil

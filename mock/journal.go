@@ -15,7 +15,7 @@ type Request struct {
 	Method string `json:"method"`
 	Path   string `json:"path"`
 	// Route is the API route's name (as fault rules name it), "" for a
-	// path that is no route.
+	// request that matched no route (another path, or another method).
 	Route string `json:"route,omitempty"`
 	// Status and Code are what the client received: status 0 when it got
 	// no answer (dropped, or it left while the request was held), code 0
