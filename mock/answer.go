@@ -25,7 +25,7 @@ func (a reply) outcome() (status, code int) {
 		return 0, 0
 	case a.e != nil:
 		e := a.e.envelope()
-		return e.Status, e.Code
+		return e.Status, int(e.Code)
 	}
 	return http.StatusOK, 0
 }

@@ -8,31 +8,41 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
-// Paths of the API and of the health check.
+// Paths of the API and of the health check (package api defines them).
 const (
-	BasePath     = "/api/v1/account"
-	RegisterPath = BasePath + "/register"
-	LoginPath    = BasePath + "/login"
-	RefreshPath  = BasePath + "/refresh"
-	LogoutPath   = BasePath + "/logout"
-	HealthPath   = "/healthz"
+	BasePath     = api.BasePath
+	RegisterPath = api.RegisterPath
+	LoginPath    = api.LoginPath
+	RefreshPath  = api.RefreshPath
+	LogoutPath   = api.LogoutPath
+	HealthPath   = api.HealthPath
 )
 
-// route is one API route: the fault rules name it.
+// route is one API route (the fault rules name it) and its handler.
 type route struct {
 	name   string
 	method string
 	handle func(s *Server, r *http.Request) (result []byte, e *Error)
 }
 
-var apiRoutes = map[string]route{
-	RegisterPath: {"register", http.MethodPost, (*Server).register},
-	LoginPath:    {"login", http.MethodPost, (*Server).login},
-	RefreshPath:  {"refresh", http.MethodGet, (*Server).refresh},
-	LogoutPath:   {"logout", http.MethodDelete, (*Server).logout},
-}
+// apiRoutes maps each path of api.Routes to its handler.
+var apiRoutes = func() map[string]route {
+	handlers := map[string]func(*Server, *http.Request) ([]byte, *Error){
+		"register": (*Server).register,
+		"login":    (*Server).login,
+		"refresh":  (*Server).refresh,
+		"logout":   (*Server).logout,
+	}
+	m := make(map[string]route, len(api.Routes))
+	for _, rt := range api.Routes {
+		m[rt.Path] = route{rt.Name, rt.Method, handlers[rt.Name]}
+	}
+	return m
+}()
 
 func (s *Server) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -157,7 +167,7 @@ func writeError(w http.ResponseWriter, ew errorWriter) (status, code int) {
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(b)
-	return e.Status, e.Code
+	return e.Status, int(e.Code)
 }
 
 func errorBody(e *Error) []byte {

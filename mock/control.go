@@ -47,7 +47,7 @@ func (s *Server) Sessions() []Session {
 }
 
 // RevokeSession ends a live session, as logout would; an unknown id is a
-// 404002 error.
+// CodeNotFound error.
 func (s *Server) RevokeSession(id string) error {
 	if sid, ok := parseID(id); !ok || !s.sessions.remove(sid, s.clock.Now().Unix()) {
 		return apiErr(CodeNotFound, "no live session %q", id)
@@ -89,8 +89,8 @@ func (s *Server) Reset() {
 }
 
 // AddFault adds a fault rule; a rule that breaks Fault's rules, or one
-// more than MaxFaults, is a 400002 error. AddFaultRule also answers the
-// rule's id.
+// more than MaxFaults, is a CodeInvalidField error. AddFaultRule also
+// answers the rule's id.
 func (s *Server) AddFault(f Fault) error {
 	_, err := s.AddFaultRule(f)
 	return err
@@ -106,7 +106,7 @@ func (s *Server) AddFaultRule(f Fault) (Fault, error) {
 	return stored, nil
 }
 
-// DeleteFault removes the fault rule with the given id (404002 if there is
+// DeleteFault removes the fault rule with the given id (CodeNotFound if there is
 // none); requests it holds in a collision go on.
 func (s *Server) DeleteFault(id string) error {
 	if !s.faults.remove(id) {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
 // Bounds of fault rules. The number of rules is capped so that a script
@@ -76,7 +78,7 @@ type Fault struct {
 func (f Fault) validate() *Error {
 	bad := func(format string, args ...any) *Error { return apiErr(CodeInvalidField, format, args...) }
 	switch {
-	case routeBit(f.Route) == 0:
+	case !knownRoute(f.Route):
 		return bad("route must be one of register, login, refresh, logout")
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
 		return bad("status must be a 4xx or 5xx status")
@@ -325,5 +327,10 @@ func (fs *faults) clear() {
 
 // injected is the answer of a rule with a status.
 func injected(f Fault) *Error {
-	return &Error{Status: f.Status, Code: f.Status * 1000, Message: fmt.Sprintf("injected fault: %d %s", f.Status, http.StatusText(f.Status))}
+	return &Error{Status: f.Status, Code: api.Code(f.Status * 1000), Message: fmt.Sprintf("injected fault: %d %s", f.Status, http.StatusText(f.Status))}
+}
+
+func knownRoute(name string) bool {
+	_, ok := api.RouteByName(name)
+	return ok
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -143,7 +142,7 @@ func FailOnFindings(kinds ...FindingKind) Option {
 // failOnFindingsAtCleanup arranges for t to fail at cleanup if the server
 // has findings of the kinds of FailOnFindings. Called before Start
 // registers Close, it runs after it.
-func (s *Server) failOnFindingsAtCleanup(t testing.TB) {
+func (s *Server) failOnFindingsAtCleanup(t TB) {
 	if len(s.cfg.failOn) == 0 {
 		return
 	}
@@ -158,6 +157,6 @@ func (s *Server) failOnFindingsAtCleanup(t testing.TB) {
 		for _, f := range found {
 			b.WriteString("  " + f.String() + "\n")
 		}
-		t.Error(b.String())
+		t.Errorf("%s", b.String())
 	})
 }

@@ -101,7 +101,7 @@ func WithSessionLeakThreshold(n int) Option {
 func (s *Server) Settings() Settings { return s.settings.get() }
 
 // UpdateSettings replaces the settings; values breaking Settings' rules are
-// a 400002 error and change nothing.
+// a CodeInvalidField error and change nothing.
 func (s *Server) UpdateSettings(v Settings) error {
 	if e := v.check(s.cfg.refreshTTL); e != nil {
 		return e
