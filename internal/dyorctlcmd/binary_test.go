@@ -193,6 +193,13 @@ func TestBinaryConcurrentToken(t *testing.T) {
 		return time.Now().After(stored.AccessExpiresAt.Add(10 * time.Millisecond))
 	})
 
+	// Were two processes to refresh, this rule would hold them until both
+	// came and let them collide; the one refresh that comes goes alone at
+	// its timeout.
+	if err := srv.AddFault(mock.Fault{Route: "refresh", Collide: 2, Timeout: 300 * time.Millisecond, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+
 	env := binEnv(t, dir)
 	cmds := make([]*exec.Cmd, procs)
 	outs := make([]*bytes.Buffer, procs)
@@ -241,6 +248,9 @@ func TestBinaryConcurrentToken(t *testing.T) {
 	}
 	if hasCode(srv, 401004) {
 		t.Error("a refresh was answered 401004: a refresh token was presented twice")
+	}
+	if j := srv.RequestsWhere(mock.RequestFilter{Route: "refresh"}); len(j) != 1 || j[0].Collision != mock.CollisionTimeout {
+		t.Errorf("refreshes = %+v; want one, let go alone at the collision rule's timeout", j)
 	}
 	claims, err := client.ParseTokens(token, token)
 	if err != nil {
