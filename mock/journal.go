@@ -45,7 +45,7 @@ type Outcome struct {
 // How a collision rule let a request go (Request.Collision).
 const (
 	CollisionComplete = "complete" // every request of the group arrived
-	CollisionTimeout  = "timeout"  // the rule's timeout passed first
+	CollisionTimeout  = "timeout"  // the group went on short: its timeout passed, or the rule was deleted
 )
 
 // RequestFilter selects journal entries; zero members select all.
