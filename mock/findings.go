@@ -60,21 +60,37 @@ func kindNames() string {
 
 // findings keeps the latest MaxFindings in a ring, allocated on the first
 // one: a load test that refreshes early on every request costs one short
-// lock each, never a copy of the list.
+// lock each, never a copy of the list nor a message written for nothing.
 type findings struct {
 	mu   sync.Mutex
-	ring []Finding
+	ring []noted
 	next int
 	full bool
 }
 
-func (fs *findings) add(f Finding) {
+// noted is a finding as kept: an early refresh's message is written when
+// it is read, from left and lifetime.
+type noted struct {
+	Finding
+	left, lifetime time.Duration
+}
+
+func (n noted) finding() Finding {
+	f := n.Finding
+	if f.Kind == FindingEarlyRefresh && f.Message == "" {
+		f.Message = "refreshed while the access token still had " + n.left.Round(time.Second).String() +
+			" of its " + n.lifetime.String() + " lifetime (more than half)"
+	}
+	return f
+}
+
+func (fs *findings) add(n noted) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if fs.ring == nil {
-		fs.ring = make([]Finding, MaxFindings)
+		fs.ring = make([]noted, MaxFindings)
 	}
-	fs.ring[fs.next] = f
+	fs.ring[fs.next] = n
 	fs.next++
 	if fs.next == len(fs.ring) {
 		fs.next, fs.full = 0, true
@@ -90,9 +106,9 @@ func (fs *findings) get(kinds []FindingKind) []Finding {
 		all = append(slices.Clone(fs.ring[fs.next:]), fs.ring[:fs.next]...)
 	}
 	out := []Finding{}
-	for _, f := range all {
-		if len(kinds) == 0 || slices.Contains(kinds, f.Kind) {
-			out = append(out, f)
+	for _, n := range all {
+		if len(kinds) == 0 || slices.Contains(kinds, n.Kind) {
+			out = append(out, n.finding())
 		}
 	}
 	return out
@@ -107,7 +123,14 @@ func (fs *findings) clear() {
 // note records a finding.
 func (s *Server) note(f Finding) {
 	f.Time = f.Time.UTC()
-	s.findings.add(f)
+	s.findings.add(noted{Finding: f})
+}
+
+// noteEarlyRefresh records an early-refresh finding; its message is
+// written when it is read.
+func (s *Server) noteEarlyRefresh(f Finding, left, lifetime time.Duration) {
+	f.Kind, f.Time, f.Message = FindingEarlyRefresh, f.Time.UTC(), ""
+	s.findings.add(noted{Finding: f, left: left, lifetime: lifetime})
 }
 
 // Findings lists what the clients of the server did that a well-behaved

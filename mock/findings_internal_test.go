@@ -9,7 +9,7 @@ import (
 func TestFindingsKeepTheLatest(t *testing.T) {
 	var fs findings
 	for i := range MaxFindings + 5 {
-		fs.add(Finding{Kind: FindingReuse, Message: strconv.Itoa(i)})
+		fs.add(noted{Finding: Finding{Kind: FindingReuse, Message: strconv.Itoa(i)}})
 	}
 	got := fs.get(nil)
 	if len(got) != MaxFindings || got[0].Message != "5" || got[len(got)-1].Message != strconv.Itoa(MaxFindings+4) {

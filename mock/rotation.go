@@ -66,9 +66,7 @@ func (s *Server) refresh(r *http.Request) ([]byte, *Error) {
 	if old := rot.old; old.accessExp > old.createdAt {
 		lifetime := time.Duration(old.accessExp-old.createdAt) * time.Second
 		if left := time.Unix(old.accessExp, 0).Sub(now); 2*left > lifetime {
-			s.note(Finding{Kind: FindingEarlyRefresh, Time: now, Route: "refresh", SessionID: c.SessionID, Username: acc.username,
-				Message: "refreshed while the access token still had " + left.Round(time.Second).String() +
-					" of its " + lifetime.String() + " lifetime (more than half)"})
+			s.noteEarlyRefresh(Finding{Time: now, Route: "refresh", SessionID: c.SessionID, Username: acc.username}, left, lifetime)
 		}
 	}
 	return is.result, nil
