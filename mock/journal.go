@@ -28,8 +28,9 @@ type Request struct {
 	Time       time.Time `json:"time"` // arrival, on the server's clock
 	// Fault is the id of the fault rule that fired, if any.
 	Fault string `json:"fault,omitempty"`
-	// Handled is what the server's handling answered when a rule acting
-	// after the work (Fault.After) changed what the client received.
+	// Handled is what the server's handling answered, when a rule acting
+	// after the work (Fault.After) fired: Status and Code then say what the
+	// client received instead (or later, for a delay).
 	Handled *Outcome `json:"handled,omitempty"`
 	// Collision says how a collision rule let the request go:
 	// CollisionComplete or CollisionTimeout.
