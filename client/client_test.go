@@ -87,7 +87,7 @@ func TestOptionsValidate(t *testing.T) {
 // TestRequestHeaders checks what goes on the wire for each route.
 func TestRequestHeaders(t *testing.T) {
 	t.Parallel()
-	srv := startMock(t, allowing(mock.FindingEarlyRefresh)) // an explicit Refresh right after login
+	srv := startMock(t)
 	type seen struct{ method, path, contentType, accept, userAgent, auth string }
 	var mu sync.Mutex
 	var got []seen
@@ -250,7 +250,7 @@ func TestRefresh(t *testing.T) {
 
 	t.Run("rotates and saves", func(t *testing.T) {
 		t.Parallel()
-		srv := startMock(t, allowing(mock.FindingEarlyRefresh)) // an explicit Refresh of a fresh token
+		srv := startMock(t)
 		old := mint(t, srv, 0, 0)
 		c := loggedIn(t, srv, old)
 		tok, err := c.Refresh(t.Context())
@@ -316,9 +316,9 @@ func TestRefresh(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			// An explicit Refresh of a fresh token; the setup may make the
-			// client reuse its token or present an expired one.
-			srv := startMock(t, allowing(mock.FindingEarlyRefresh, mock.FindingReuse, mock.FindingExpiredToken))
+			// The setup may make the client reuse its token or present an
+			// expired one.
+			srv := startMock(t, allowing(mock.FindingReuse, mock.FindingExpiredToken))
 			tok := mint(t, srv, 0, 0)
 			// The client's clock stays behind so that it does not find the
 			// refresh token expired itself.
@@ -673,7 +673,7 @@ func TestLogout(t *testing.T) {
 
 func TestContextsAreHonoured(t *testing.T) {
 	t.Parallel()
-	srv := startMock(t, allowing(mock.FindingEarlyRefresh)) // the client's clock is an hour ahead
+	srv := startMock(t)
 	for _, route := range []string{"register", "login", "refresh", "logout"} {
 		if err := srv.AddFault(mock.Fault{Route: route, Delay: time.Minute}); err != nil {
 			t.Fatal(err)

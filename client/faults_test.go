@@ -36,11 +36,11 @@ func TestRefreshAnswerLostAfterRotation(t *testing.T) {
 	}{{"strict", 0}, {"grace", 5 * time.Second}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			opts := []mock.Option{mock.WithAccessTTL(time.Minute), mock.WithRefreshGrace(tc.grace)}
+			opts := []mock.Option{mock.WithAccessTTL(time.Minute), mock.WithRefreshGrace(tc.grace), mock.FailOnFindings()}
 			if tc.grace == 0 {
 				// Strict, the client cannot help presenting the token the
 				// server rotated without telling it.
-				opts = append(opts, allowing(mock.FindingReuse))
+				opts = append(opts, mock.FailOnFindings(mock.FindingExpiredToken, mock.FindingEarlyRefresh, mock.FindingSessionLeak))
 			}
 			srv := startMock(t, opts...)
 			c, err := client.New(srv.URL, client.WithClock(srv.Now))
@@ -97,7 +97,7 @@ func TestRefreshAnswerLostAfterRotation(t *testing.T) {
 // waiting for a second refresh, lets the first go alone at its timeout.
 func TestSharedStoreSendsOneRefreshUnderCollision(t *testing.T) {
 	t.Parallel()
-	srv := startMock(t, mock.WithAccessTTL(time.Minute))
+	srv := startMock(t, mock.WithAccessTTL(time.Minute), mock.FailOnFindings())
 	tok := mint(t, srv, 0, 0)
 	if err := srv.Advance(45 * time.Second); err != nil {
 		t.Fatal(err)
@@ -131,5 +131,36 @@ func TestSharedStoreSendsOneRefreshUnderCollision(t *testing.T) {
 	j := srv.RequestsWhere(mock.RequestFilter{Route: "refresh"})
 	if len(j) != 1 || j[0].Collision != mock.CollisionTimeout || j[0].Status != 200 {
 		t.Fatalf("refreshes = %+v; want one, let go alone at the timeout", j)
+	}
+}
+
+// Where the SDK decides to refresh (AccessToken, HTTPClient), it never does
+// so while the access token has more than half its lifetime, whatever that
+// lifetime: with the default margin of 60s, and half a short lifetime.
+func TestAutomaticRefreshIsNeverEarly(t *testing.T) {
+	t.Parallel()
+	for _, ttl := range []time.Duration{10 * time.Second, 90 * time.Second, 2 * time.Minute, 15 * time.Minute} {
+		t.Run(ttl.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := startMock(t, mock.WithAccessTTL(ttl), mock.FailOnFindings())
+			c, err := client.New(srv.URL, client.WithClock(srv.Now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Login(t.Context(), mock.ExampleUsername, mock.ExamplePassword); err != nil {
+				t.Fatal(err)
+			}
+			for range 40 { // four lifetimes, a tenth of one at a time
+				if _, err := c.AccessToken(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				if err := srv.Advance(ttl / 10); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := len(srv.RequestsWhere(mock.RequestFilter{Route: "refresh"})); n < 3 {
+				t.Fatalf("%d refreshes over four lifetimes", n)
+			}
+		})
 	}
 }

@@ -159,7 +159,7 @@ func TestHTTPClientRefreshesOnceOn401(t *testing.T) {
 
 	t.Run("replays the body", func(t *testing.T) {
 		t.Parallel()
-		srv := startMock(t, allowing(mock.FindingEarlyRefresh)) // the front refuses a fresh token
+		srv := startMock(t)
 		front := newProtectedFront(t, srv)
 		tok := mint(t, srv, 0, 0)
 		c := loggedIn(t, srv, tok)
@@ -182,7 +182,7 @@ func TestHTTPClientRefreshesOnceOn401(t *testing.T) {
 
 	t.Run("still 401 after the refresh: no second refresh", func(t *testing.T) {
 		t.Parallel()
-		srv := startMock(t, allowing(mock.FindingEarlyRefresh)) // the front refuses a fresh token
+		srv := startMock(t)
 		front := newProtectedFront(t, srv)
 		front.accept(nil)
 		c := loggedIn(t, srv, mint(t, srv, 0, 0))
@@ -207,7 +207,7 @@ func TestHTTPClientRefreshesOnceOn401(t *testing.T) {
 
 	t.Run("body that cannot be replayed is not sent again", func(t *testing.T) {
 		t.Parallel()
-		srv := startMock(t, allowing(mock.FindingEarlyRefresh)) // the front refuses a fresh token
+		srv := startMock(t)
 		front := newProtectedFront(t, srv)
 		front.accept(nil)
 		c := loggedIn(t, srv, mint(t, srv, 0, 0))
@@ -260,7 +260,7 @@ func TestHTTPClientWithoutSession(t *testing.T) {
 // share one refresh.
 func TestHTTPClientConcurrent401sRefreshOnce(t *testing.T) {
 	t.Parallel()
-	srv := startMock(t, allowing(mock.FindingEarlyRefresh)) // the front refuses a fresh token
+	srv := startMock(t)
 	front := newProtectedFront(t, srv)
 	tok := mint(t, srv, 0, 0)
 	front.accept(anyBut(tok.Access))

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dyor-exchange/dyorctl/mock"
 	"github.com/dyor-exchange/dyorctl/tui"
 )
 
@@ -168,7 +167,7 @@ func TestVerboseTraceRedacts(t *testing.T) {
 
 func TestEnvironment(t *testing.T) {
 	t.Parallel()
-	c := newCLI(t, allowing(mock.FindingEarlyRefresh)) // "dyorctl refresh" right after login: the user asked
+	c := newCLI(t)
 	c.env["DYOR_SERVER"] = c.srv.URL
 	c.env["DYOR_CONFIG_DIR"] = c.dir
 	r := c.runRaw(context.Background(), johnPW+"\n", "login", "-u", john, "--password-stdin")

@@ -23,11 +23,11 @@ func TestTokenAfterARefreshAnswerLostAfterRotation(t *testing.T) {
 	}{{"strict", 0}, {"grace", time.Minute}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			opts := []mock.Option{mock.WithRefreshGrace(tc.grace)}
+			opts := []mock.Option{mock.WithRefreshGrace(tc.grace), mock.FailOnFindings()}
 			if tc.grace == 0 {
 				// Strict, dyorctl cannot help presenting the token the
 				// server rotated without telling it.
-				opts = append(opts, allowing(mock.FindingReuse))
+				opts = append(opts, mock.FailOnFindings(mock.FindingExpiredToken, mock.FindingEarlyRefresh, mock.FindingSessionLeak))
 			}
 			c := newCLI(t, opts...)
 			c.login(john, johnPW)
@@ -80,7 +80,7 @@ func TestTokenAfterARefreshAnswerLostAfterRotation(t *testing.T) {
 // second refresh lets the one it got go alone at its timeout.
 func TestTwoTokenRunsSendOneRefreshUnderCollision(t *testing.T) {
 	t.Parallel()
-	c := newCLI(t)
+	c := newCLI(t, mock.FailOnFindings())
 	c.login(john, johnPW)
 	c.later(16 * time.Minute)
 	if err := c.srv.AddFault(mock.Fault{Route: "refresh", Collide: 2, Timeout: 300 * time.Millisecond, Times: 1}); err != nil {
@@ -101,5 +101,25 @@ func TestTwoTokenRunsSendOneRefreshUnderCollision(t *testing.T) {
 	j := c.srv.RequestsWhere(mock.RequestFilter{Route: "refresh"})
 	if len(j) != 1 || j[0].Collision != mock.CollisionTimeout || j[0].Status != 200 {
 		t.Fatalf("refreshes = %+v; want one, let go alone at the timeout", j)
+	}
+}
+
+// Where dyorctl decides to refresh ("token", and the commands that need a
+// valid access token), it never does so while the access token has more
+// than half its lifetime.
+func TestAutomaticRefreshIsNeverEarly(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, mock.FailOnFindings())
+	c.login(john, johnPW)
+	for range 20 { // four lifetimes of 15m
+		for _, args := range [][]string{{"token"}, {"status"}} {
+			if r := c.run("", args...); r.code != 0 {
+				t.Fatalf("%v: exit %d, %q", args, r.code, r.stderr)
+			}
+		}
+		c.later(3 * time.Minute)
+	}
+	if n := len(c.srv.RequestsWhere(mock.RequestFilter{Route: "refresh"})); n < 3 {
+		t.Fatalf("%d refreshes over four lifetimes", n)
 	}
 }

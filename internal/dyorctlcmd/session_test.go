@@ -22,7 +22,7 @@ const (
 // status, logout, status.
 func TestScriptedSession(t *testing.T) {
 	t.Parallel()
-	c := newCLI(t, allowing(mock.FindingEarlyRefresh)) // "dyorctl refresh" right after login: the user asked
+	c := newCLI(t)
 
 	r := c.run(johnPW+"\n", "login", "-u", john, "--password-stdin")
 	wantExit(t, r, 0)
@@ -114,7 +114,7 @@ func checkModes(t *testing.T, dir string) {
 
 func TestJSONOutputs(t *testing.T) {
 	t.Parallel()
-	c := newCLI(t, allowing(mock.FindingEarlyRefresh)) // "dyorctl refresh" right after login: the user asked
+	c := newCLI(t)
 
 	r := c.run("", "register", "-u", "alice", "-o", "json")
 	wantExit(t, r, 2) // no password source: usage error, as JSON too
