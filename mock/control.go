@@ -166,8 +166,9 @@ type ControlRoute struct {
 	Does   string `json:"does"`
 }
 
-// ControlRoutes lists the control plane's routes.
-var ControlRoutes = []ControlRoute{
+// controlRoutes lists the control plane's routes; a route added to control
+// belongs here too (TestControlIndex requests each one).
+var controlRoutes = []ControlRoute{
 	{"GET", ControlPath + "/", "list these routes"},
 	{"GET", ControlPath + "/accounts", "list the accounts (never a password hash)"},
 	{"POST", ControlPath + "/accounts", "add an account {username, password}"},
@@ -189,6 +190,9 @@ var ControlRoutes = []ControlRoute{
 	{"POST", ControlPath + "/settings", "change settings {refresh_grace?, session_leak_threshold?}"},
 }
 
+// ControlRoutes lists the control plane's routes, as GET /_mock/ answers.
+func ControlRoutes() []ControlRoute { return slices.Clone(controlRoutes) }
+
 // control serves the /_mock/ routes.
 func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, ControlPath), "/")
@@ -202,7 +206,7 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 			e = errMethodNotAllowed(r.Method, "GET")
 			break
 		}
-		result = map[string]any{"routes": ControlRoutes}
+		result = map[string]any{"routes": controlRoutes}
 	case path == "/accounts":
 		result, e = s.controlAccounts(r)
 	case path == "/sessions":

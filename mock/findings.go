@@ -27,8 +27,11 @@ const (
 	FindingSessionLeak FindingKind = "session-leak"
 )
 
-// FindingKinds lists every kind, in a fixed order.
-var FindingKinds = []FindingKind{FindingReuse, FindingExpiredToken, FindingEarlyRefresh, FindingSessionLeak}
+// findingKinds lists every kind, in a fixed order.
+var findingKinds = []FindingKind{FindingReuse, FindingExpiredToken, FindingEarlyRefresh, FindingSessionLeak}
+
+// FindingKinds lists every kind of finding.
+func FindingKinds() []FindingKind { return slices.Clone(findingKinds) }
 
 // MaxFindings bounds how many findings a server keeps (the latest).
 const MaxFindings = 1000
@@ -48,11 +51,11 @@ func (f Finding) String() string {
 	return fmt.Sprintf("%s on %s at %s: session %s of %q: %s", f.Kind, f.Route, f.Time.UTC().Format(time.RFC3339), f.SessionID, f.Username, f.Message)
 }
 
-func validKind(k FindingKind) bool { return slices.Contains(FindingKinds, k) }
+func validKind(k FindingKind) bool { return slices.Contains(findingKinds, k) }
 
 func kindNames() string {
-	names := make([]string, len(FindingKinds))
-	for i, k := range FindingKinds {
+	names := make([]string, len(findingKinds))
+	for i, k := range findingKinds {
 		names[i] = string(k)
 	}
 	return strings.Join(names, ", ")
@@ -155,7 +158,7 @@ func FailOnFindings(kinds ...FindingKind) Option {
 			}
 		}
 		if len(kinds) == 0 {
-			kinds = FindingKinds
+			kinds = findingKinds
 		}
 		c.failOn = slices.Clone(kinds)
 		return nil

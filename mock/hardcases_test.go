@@ -701,11 +701,11 @@ func TestControlIndex(t *testing.T) {
 		a := s.do("GET", path, "")
 		a.wantOK(t)
 		var idx struct{ Routes []mock.ControlRoute }
-		if err := json.Unmarshal(a.env.Result, &idx); err != nil || len(idx.Routes) != len(mock.ControlRoutes) {
+		if err := json.Unmarshal(a.env.Result, &idx); err != nil || len(idx.Routes) != len(mock.ControlRoutes()) {
 			t.Fatalf("%s: %s", path, a.raw)
 		}
 	}
-	for _, r := range mock.ControlRoutes {
+	for _, r := range mock.ControlRoutes() {
 		path := strings.ReplaceAll(r.Path, "{id}", "x")
 		body := ""
 		if r.Method == "POST" {
