@@ -19,7 +19,9 @@ import (
 func Main(args []string, ios *IOStreams, getenv func(string) string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return run(ctx, NewFactory(ios, getenv), args)
+	f := NewFactory(ios, getenv)
+	f.LookupEnv = os.LookupEnv // getenv is the process's: see checkEmptyEnv
+	return run(ctx, f, args)
 }
 
 // run executes one command line with f and reports its error: the
@@ -105,6 +107,9 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 			return usageErrorf("%s (see \"dyorctl --help\")", msg)
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.checkEmptyEnv(cmd.Root().PersistentFlags()); err != nil {
+				return err
+			}
 			return g.resolve(cmd.Root().PersistentFlags(), f.Getenv)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
