@@ -7,9 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -47,6 +44,8 @@ type serveOptions struct {
 	state           string
 	stateInterval   time.Duration
 	admin           bool
+
+	lifecycle lifecycleOptions // --exit-with-parent, --exit-on-stdin-close
 }
 
 // Run is dyormock's main, with its world passed in so tests can run it in
@@ -107,7 +106,7 @@ A flag beats its variable.`,
 			return applyEnv(cmd.Flags(), getenv)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(ctx, o, stdout, stderr)
+			return serve(ctx, o, cmd.InOrStdin(), stdout, stderr)
 		},
 	}
 	cmd.SetOut(stdout)
@@ -130,6 +129,7 @@ A flag beats its variable.`,
 	f.StringVar(&o.state, "state", "", "load state from this file at start and save it on shutdown and periodically")
 	f.DurationVar(&o.stateInterval, "state-interval", 30*time.Second, "how often to save --state (0 = only on shutdown)")
 	f.BoolVar(&o.admin, "admin", true, "serve the /_mock/ control plane")
+	o.lifecycle.bindFlags(f)
 
 	cmd.AddCommand(newHealthcheckCmd(ctx, stdout, getenv), newVersionCmd(stdout))
 	return cmd
@@ -222,7 +222,7 @@ func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
 	return nil, usageError{fmt.Errorf("--log-format %q: want text or json", format)}
 }
 
-func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, o *serveOptions, stdin io.Reader, stdout, stderr io.Writer) error {
 	logger, err := newLogger(o.logFormat, o.logLevel, stderr)
 	if err != nil {
 		return err
@@ -231,13 +231,19 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	// A URL file left by an earlier run that did not exit cleanly names a
+	// dead server: remove it before anything else, so that a poller waits
+	// for this run's URL instead of reading that one.
+	if err := removeStaleURLFile(o.urlFile); err != nil {
+		return err
+	}
 	srv, err := mock.New(opts...)
 	if err != nil {
 		if errors.Is(err, mock.ErrCorruptState) {
 			return err
 		}
 		// Every other error of New is an option value out of range.
-		return usageError{err}
+		return usageError{withoutPackagePrefix(err)}
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -251,11 +257,20 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 			return fmt.Errorf("writing --url-file: %w", err)
 		}
 	}
-	fmt.Fprintf(stdout, "dyormock listening on %s\n", srv.URL)
+	// Watch before announcing readiness, so that a parent that dies right
+	// after reading the line is seen.
+	exit, why := o.lifecycle.watch(ctx, stdin)
+	fmt.Fprintln(stdout, readinessLine(srv.URL, o.addr, ln.Addr(), inContainer()))
 	logger.Info("ready", "url", srv.URL, "admin", o.admin, "state", o.state)
 
-	<-ctx.Done()
-	logger.Info("shutting down")
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case <-exit:
+		logger.Info("shutting down", "reason", why())
+	}
+	// The URL goes first, so that nobody reads it for a closing server.
+	removeOwnURLFile(o.urlFile, srv.URL, logger)
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -264,73 +279,13 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 	return nil
 }
 
-// writeURLFile writes url atomically, so a CI job polling for the file
-// never reads half of it.
-func writeURLFile(path, url string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".dyormock-url-*")
-	if err != nil {
-		return err
+// withoutPackagePrefix drops the "mock: " that the package puts before its
+// errors: dyormock's own prefix says where the message comes from.
+func withoutPackagePrefix(err error) error {
+	if msg, ok := strings.CutPrefix(err.Error(), "mock: "); ok {
+		return errors.New(msg)
 	}
-	if _, err := tmp.WriteString(url + "\n"); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-func newHealthcheckCmd(ctx context.Context, stdout io.Writer, getenv func(string) string) *cobra.Command {
-	var url string
-	var timeout time.Duration
-	cmd := &cobra.Command{
-		Use:   "healthcheck --url BASE",
-		Short: "Exit 0 if the dyormock at BASE answers GET /healthz with 200",
-		Long: `healthcheck GETs BASE/healthz and exits 0 only on a 200 answer, 1 otherwise.
-It is meant for container health checks in images without curl.`,
-		Example: `  dyormock healthcheck --url http://127.0.0.1:8080
-  HEALTHCHECK CMD ["/dyormock", "healthcheck", "--url", "http://127.0.0.1:8080"]`,
-		Args: noArgs,
-		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("url") {
-				if v := getenv("DYORMOCK_URL"); v != "" {
-					url = v
-				}
-			}
-			if url == "" {
-				return usageError{errors.New("--url is required")}
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			req, err := http.NewRequestWithContext(cctx, http.MethodGet, strings.TrimSuffix(url, "/")+mock.HealthPath, nil)
-			if err != nil {
-				return usageError{fmt.Errorf("--url %q: %v", url, err)}
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return fmt.Errorf("unhealthy: %v", err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("unhealthy: %s answered %s", req.URL, resp.Status)
-			}
-			fmt.Fprintln(stdout, "healthy")
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&url, "url", "", "base URL of the dyormock to check (env DYORMOCK_URL)")
-	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "give up after this long")
-	return cmd
+	return err
 }
 
 func newVersionCmd(stdout io.Writer) *cobra.Command {
