@@ -131,7 +131,7 @@ A flag beats its variable.`,
 	f.BoolVar(&o.admin, "admin", true, "serve the /_mock/ control plane")
 	o.lifecycle.bindFlags(f)
 
-	cmd.AddCommand(newHealthcheckCmd(ctx, stdout, getenv), newVersionCmd(stdout))
+	cmd.AddCommand(newHealthcheckCmd(ctx, stdout, getenv), newVersionCmd(stdout), newControlPlaneTopic())
 	return cmd
 }
 
