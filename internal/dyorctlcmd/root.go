@@ -12,6 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/dyor-exchange/dyorctl/internal/buildinfo"
+	"github.com/dyor-exchange/dyorctl/internal/clihelp"
 )
 
 // Main runs dyorctl with args (without the program name) and returns the
@@ -151,6 +154,8 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 	// Add cobra's completion command now, so that its argument errors are
 	// marked as usage errors with the rest.
 	root.InitDefaultCompletionCmd()
+	clihelp.AddCompletionExamples(root)
+	clihelp.AddVersionFlag(root, buildinfo.String("dyorctl"))
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" && c.Run == nil && c.RunE == nil {
 			// Runnable, so that an unknown shell fails its Args check (a

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/dyor-exchange/dyorctl/internal/buildinfo"
+	"github.com/dyor-exchange/dyorctl/internal/clihelp"
 	"github.com/dyor-exchange/dyorctl/mock"
 )
 
@@ -53,16 +54,17 @@ type serveOptions struct {
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	root := NewRootCmd(ctx, stdout, stderr, getenv)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "dyormock: %v\n", err)
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintln(stderr, "Run 'dyormock --help' for usage.")
+		// The hint dyorctl gives too.
+		fmt.Fprintf(stderr, "dyormock: %v (see \"%s --help\")\n", err, cmd.CommandPath())
 		return exitUsage
 	}
+	fmt.Fprintf(stderr, "dyormock: %v\n", err)
 	return exitError
 }
 
@@ -78,16 +80,24 @@ func NewRootCmd(ctx context.Context, stdout, stderr io.Writer, getenv func(strin
 accounts, mint and revoke sessions, inject faults, move the clock and read the
 request journal.
 
-When it is ready it prints exactly one line on stdout,
+When it is ready it writes the URL to --url-file if given (a stale file is
+removed at start, and the file on exit), then prints one line on stdout,
   dyormock listening on http://HOST:PORT
-and writes the URL to --url-file if given. Logs go to stderr. SIGINT or SIGTERM
-shut it down gracefully.
+Logs go to stderr. SIGINT or SIGTERM shut it down gracefully, as do the death
+of the process that started it with --exit-with-parent and the end of stdin
+with --exit-on-stdin-close. "dyormock healthcheck --url-file FILE --wait 10s"
+waits until it is ready and prints the URL; "dyormock help control-plane"
+describes the /_mock/ routes.
 
 Every flag can also be set through DYORMOCK_<FLAG> (upper case, '-' as '_'), for
 example DYORMOCK_ACCESS_TTL=1m; DYORMOCK_SEED holds one user:password per line.
 A flag beats its variable.`,
-		Example: `  # the example account john@API / honeyBunnies, on a free port
-  dyormock --addr 127.0.0.1:0 --url-file /tmp/dyormock.url
+		Example: `  # the example account john@API / honeyBunnies, on a free port; wait for it
+  dyormock --addr 127.0.0.1:0 --url-file /tmp/dyormock.url &
+  export DYOR_SERVER=$(dyormock healthcheck --url-file /tmp/dyormock.url --wait 10s)
+
+  # started by a test suite: it ends when the suite's process dies
+  dyormock --addr 127.0.0.1:0 --url-file "$TMP/url" --bcrypt-cost 4 --exit-with-parent
 
   # fast, short-lived tokens for tests, two accounts of your own
   dyormock --bcrypt-cost 4 --access-ttl 30s --seed alice:password1 --seed bob:password2
@@ -113,25 +123,30 @@ A flag beats its variable.`,
 	cmd.SetErr(stderr)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	f := cmd.Flags()
-	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
-	f.StringVar(&o.urlFile, "url-file", "", "write the server's URL to this file once it is ready")
-	f.DurationVar(&o.accessTTL, "access-ttl", mock.DefaultAccessTTL, "lifetime of access tokens")
-	f.DurationVar(&o.refreshTTL, "refresh-ttl", mock.DefaultRefreshTTL, "lifetime of refresh tokens and sessions")
-	f.IntVar(&o.bcryptCost, "bcrypt-cost", 10, "bcrypt cost of password hashes (4 is fast, for tests)")
-	f.StringVar(&o.secret, "secret", "", "HS256 signing secret (default: random per start, so tokens die with the process)")
-	f.StringVar(&o.issuer, "issuer", mock.DefaultIssuer, "iss claim of issued tokens")
-	f.StringArrayVar(&o.seeds, "seed", nil, "an account user:password to create at start (repeatable; replaces john@API)")
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0 picks a free one)")
+	f.StringVar(&o.urlFile, "url-file", "", "write the server's URL to `FILE` once it is ready (removed on exit)")
+	f.DurationVar(&o.accessTTL, "access-ttl", mock.DefaultAccessTTL, "access tokens live for `DURATION`")
+	f.DurationVar(&o.refreshTTL, "refresh-ttl", mock.DefaultRefreshTTL, "refresh tokens and sessions live for `DURATION`")
+	f.IntVar(&o.bcryptCost, "bcrypt-cost", 10, "bcrypt cost `N` of password hashes (4 is fast, for tests)")
+	f.StringVar(&o.secret, "secret", "", "HS256 signing `SECRET` (default: random per start, so tokens die with the process)")
+	f.StringVar(&o.issuer, "issuer", mock.DefaultIssuer, "put `ISSUER` in the iss claim of issued tokens")
+	f.StringArrayVar(&o.seeds, "seed", nil, "an account `USER:PASSWORD` to create at start (repeatable; replaces john@API)")
 	f.BoolVar(&o.noSeed, "no-seed", false, "start with no account at all")
-	f.IntVar(&o.lockoutAttempts, "lockout-threshold", mock.DefaultLockoutAttempts, "consecutive wrong passwords that lock an account (0 = never)")
-	f.DurationVar(&o.lockoutDuration, "lockout-duration", mock.DefaultLockoutDuration, "how long a locked account stays locked")
-	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
-	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug (one line per request), info or warn")
-	f.StringVar(&o.state, "state", "", "load state from this file at start and save it on shutdown and periodically")
-	f.DurationVar(&o.stateInterval, "state-interval", 30*time.Second, "how often to save --state (0 = only on shutdown)")
+	f.IntVar(&o.lockoutAttempts, "lockout-threshold", mock.DefaultLockoutAttempts, "`N` consecutive wrong passwords lock an account (0 = never)")
+	f.DurationVar(&o.lockoutDuration, "lockout-duration", mock.DefaultLockoutDuration, "a locked account stays locked for `DURATION`")
+	f.StringVar(&o.logFormat, "log-format", "text", "log `FORMAT` on stderr: text or json")
+	f.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL`: debug (one line per request), info or warn")
+	f.StringVar(&o.state, "state", "", "load state from `FILE` at start, and save it there on shutdown and periodically")
+	f.DurationVar(&o.stateInterval, "state-interval", 30*time.Second, "save --state every `DURATION` (0 = only on shutdown)")
 	f.BoolVar(&o.admin, "admin", true, "serve the /_mock/ control plane")
 	o.lifecycle.bindFlags(f)
+	clihelp.AddVersionFlag(cmd, buildinfo.String("dyormock"))
 
 	cmd.AddCommand(newHealthcheckCmd(ctx, stdout, getenv), newVersionCmd(stdout), newControlPlaneTopic())
+	// cobra adds the completion command when the program runs; add it now,
+	// so that it has examples like every other command.
+	cmd.InitDefaultCompletionCmd()
+	clihelp.AddCompletionExamples(cmd)
 	return cmd
 }
 
@@ -140,7 +155,7 @@ A flag beats its variable.`,
 func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || f.Name == "help" {
+		if err != nil || f.Changed || f.Name == "help" || f.Name == "version" {
 			return
 		}
 		name := "DYORMOCK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -240,7 +255,7 @@ func serve(ctx context.Context, o *serveOptions, stdin io.Reader, stdout, stderr
 	srv, err := mock.New(opts...)
 	if err != nil {
 		if errors.Is(err, mock.ErrCorruptState) {
-			return err
+			return withoutPackagePrefix(err)
 		}
 		// Every other error of New is an option value out of range.
 		return usageError{withoutPackagePrefix(err)}
@@ -283,16 +298,28 @@ func serve(ctx context.Context, o *serveOptions, stdin io.Reader, stdout, stderr
 // errors: dyormock's own prefix says where the message comes from.
 func withoutPackagePrefix(err error) error {
 	if msg, ok := strings.CutPrefix(err.Error(), "mock: "); ok {
-		return errors.New(msg)
+		return prefixless{msg, err}
 	}
 	return err
 }
 
+// prefixless is an error with another message; errors.Is still sees the
+// original.
+type prefixless struct {
+	msg string
+	err error
+}
+
+func (p prefixless) Error() string { return p.msg }
+func (p prefixless) Unwrap() error { return p.err }
+
 func newVersionCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
-		Args:  noArgs,
+		Short: "Print the version (as --version does)",
+		Example: `  dyormock version
+  dyormock --version`,
+		Args: noArgs,
 		Run: func(*cobra.Command, []string) {
 			fmt.Fprintln(stdout, buildinfo.String("dyormock"))
 		},

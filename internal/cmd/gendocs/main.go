@@ -100,9 +100,6 @@ func commandTrees() []*cobra.Command {
 	ios := &dyorctlcmd.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
 	dyorctl := dyorctlcmd.NewCmdRoot(dyorctlcmd.NewFactory(ios, getenv))
 	dyormock := dyormockcmd.NewRootCmd(context.Background(), io.Discard, io.Discard, getenv)
-	// cobra adds the completion command when the program runs; add it now
-	// so that the pages list it as --help does.
-	dyormock.InitDefaultCompletionCmd()
 	return []*cobra.Command{dyorctl, dyormock}
 }
 
