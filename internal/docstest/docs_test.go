@@ -1,3 +1,5 @@
+//go:build unix
+
 package docstest
 
 import (
@@ -5,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -151,9 +153,6 @@ func binDir(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binaries and runs the docs")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("the docs' blocks are POSIX shell")
 	}
 	binaries.once.Do(func() {
 		if binaries.dir, binaries.err = os.MkdirTemp("", "docstest-bin-"); binaries.err != nil {
@@ -440,4 +439,25 @@ func TestExtract(t *testing.T) {
 			t.Errorf("extract(%q): no error", bad)
 		}
 	}
+}
+
+// dyorctl refuses a DYOR_SERVER set but empty (what $(cat url-file) gives
+// when the file is not there yet) rather than use the production server.
+func TestEmptyServerIsRefused(t *testing.T) {
+	t.Parallel()
+	bin := filepath.Join(binDir(t), "dyorctl")
+	tw := newTripwire(t)
+	for _, name := range []string{"DYOR_SERVER", "DYOR_CONFIG_DIR"} {
+		cmd := exec.Command(bin, "status")
+		cmd.Env = append(sessionEnv(t, t.TempDir(), tw), name+"=")
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || out.Len() != 0 ||
+			!strings.HasPrefix(errOut.String(), name+" is set but empty: ") || strings.Count(errOut.String(), "\n") != 1 {
+			t.Errorf("%s= dyorctl status: %v, stdout %q, stderr %q; want exit 2 and one sentence", name, err, out.String(), errOut.String())
+		}
+	}
+	tw.check(t)
 }
