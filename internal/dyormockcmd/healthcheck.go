@@ -23,7 +23,7 @@ type healthcheckOptions struct {
 }
 
 // healthPollInterval is how often healthcheck --wait tries again.
-const healthPollInterval = 25 * time.Millisecond
+const healthPollInterval = 5 * time.Millisecond
 
 func newHealthcheckCmd(ctx context.Context, stdout io.Writer, getenv func(string) string) *cobra.Command {
 	o := &healthcheckOptions{}
