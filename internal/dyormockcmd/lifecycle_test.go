@@ -257,3 +257,12 @@ func TestReadinessLine(t *testing.T) {
 		}
 	}
 }
+
+// The image sets container=oci, so the readiness line says the address is
+// the container's under any runtime (not all create /.dockerenv).
+func TestInContainerFromTheEnvironment(t *testing.T) {
+	t.Setenv("container", "oci")
+	if !inContainer() {
+		t.Fatal("container=oci is not taken as running in a container")
+	}
+}
