@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/credstore"
 	"github.com/dyor-exchange/dyorctl/internal/buildinfo"
@@ -35,6 +37,10 @@ type globalOptions struct {
 type Factory struct {
 	IO     *IOStreams
 	Getenv func(string) string
+	// LookupEnv is os.LookupEnv in a real run: unlike Getenv it tells a
+	// variable set to "" from one not set (see checkEmptyEnv). NewFactory
+	// derives it from Getenv, which sees only non-empty values.
+	LookupEnv func(string) (string, bool)
 	// Now is the clock that token expiry is judged by (the SDK's too).
 	Now func() time.Time
 
@@ -53,10 +59,31 @@ func NewFactory(ios *IOStreams, getenv func(string) string) *Factory {
 	return &Factory{
 		IO:            ios,
 		Getenv:        getenv,
+		LookupEnv:     func(k string) (string, bool) { v := getenv(k); return v, v != "" },
 		Now:           time.Now,
 		UserConfigDir: os.UserConfigDir,
 		RunTUI:        tui.Run,
 	}
+}
+
+// checkEmptyEnv refuses DYOR_SERVER or DYOR_CONFIG_DIR set to "" when its
+// flag is not given. An empty value would otherwise mean the default: for
+// DYOR_SERVER the production server, where a script that meant a local mock
+// (DYOR_SERVER=$(cat url-file) before the file existed) would register and
+// log in for real.
+func (f *Factory) checkEmptyEnv(flags *pflag.FlagSet) error {
+	for _, e := range []struct{ name, flag, instead string }{
+		{"DYOR_SERVER", "server", "unset it to use " + defaultServer + ", or set it to a server URL"},
+		{"DYOR_CONFIG_DIR", "config-dir", "unset it to use the default config dir, or set it to a directory"},
+	} {
+		if flags.Changed(e.flag) {
+			continue
+		}
+		if v, ok := f.LookupEnv(e.name); ok && strings.TrimSpace(v) == "" {
+			return usageErrorf("%s is set but empty: %s", e.name, e.instead)
+		}
+	}
+	return nil
 }
 
 // JSON reports whether the output is -o json.

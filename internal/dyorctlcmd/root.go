@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/dyor-exchange/dyorctl/internal/buildinfo"
+	"github.com/dyor-exchange/dyorctl/internal/clihelp"
 	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
@@ -23,7 +25,9 @@ func Main(args []string, ios *IOStreams, getenv func(string) string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	context.AfterFunc(ctx, stop)
-	return run(ctx, NewFactory(ios, getenv), args)
+	f := NewFactory(ios, getenv)
+	f.LookupEnv = os.LookupEnv // getenv is the process's: see checkEmptyEnv
+	return run(ctx, f, args)
 }
 
 // run executes one command line with f and reports its error: the
@@ -113,6 +117,9 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 			return usageErrorf("%s (see \"dyorctl --help\")", msg)
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.checkEmptyEnv(cmd.Root().PersistentFlags()); err != nil {
+				return err
+			}
 			return g.resolve(cmd.Root().PersistentFlags(), f.Getenv)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -154,6 +161,8 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 	// Add cobra's completion command now, so that its argument errors are
 	// marked as usage errors with the rest.
 	root.InitDefaultCompletionCmd()
+	clihelp.AddCompletionExamples(root)
+	clihelp.AddVersionFlag(root, buildinfo.String("dyorctl"))
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" && c.Run == nil && c.RunE == nil {
 			// Runnable, so that an unknown shell fails its Args check (a

@@ -7,9 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/dyor-exchange/dyorctl/internal/buildinfo"
+	"github.com/dyor-exchange/dyorctl/internal/clihelp"
 	"github.com/dyor-exchange/dyorctl/mock"
 )
 
@@ -51,6 +49,8 @@ type serveOptions struct {
 	loginCache      bool
 	maxTenants      int
 	tenantIdleTTL   time.Duration
+
+	lifecycle lifecycleOptions // --exit-with-parent, --exit-on-stdin-close
 }
 
 // Run is dyormock's main, with its world passed in so tests can run it in
@@ -58,16 +58,17 @@ type serveOptions struct {
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	root := NewRootCmd(ctx, stdout, stderr, getenv)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "dyormock: %v\n", err)
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintln(stderr, "Run 'dyormock --help' for usage.")
+		// The hint dyorctl gives too.
+		fmt.Fprintf(stderr, "dyormock: %v (see \"%s --help\")\n", err, cmd.CommandPath())
 		return exitUsage
 	}
+	fmt.Fprintf(stderr, "dyormock: %v\n", err)
 	return exitError
 }
 
@@ -85,16 +86,24 @@ request journal. POST /_mock/tenants makes a tenant: an isolated mock of its own
 (accounts, sessions, clock, faults, journal, signing secret) served under
 /t/{id}, so that parallel test workers can share one dyormock.
 
-When it is ready it prints exactly one line on stdout,
+When it is ready it writes the URL to --url-file if given (a stale file is
+removed at start, and the file on exit), then prints one line on stdout,
   dyormock listening on http://HOST:PORT
-and writes the URL to --url-file if given. Logs go to stderr. SIGINT or SIGTERM
-shut it down gracefully.
+Logs go to stderr. SIGINT or SIGTERM shut it down gracefully, as do the death
+of the process that started it with --exit-with-parent and the end of stdin
+with --exit-on-stdin-close. "dyormock healthcheck --url-file FILE --wait 10s"
+waits until it is ready and prints the URL; "dyormock help control-plane"
+describes the /_mock/ routes.
 
 Every flag can also be set through DYORMOCK_<FLAG> (upper case, '-' as '_'), for
 example DYORMOCK_ACCESS_TTL=1m; DYORMOCK_SEED holds one user:password per line.
 A flag beats its variable.`,
-		Example: `  # the example account john@API / honeyBunnies, on a free port
-  dyormock --addr 127.0.0.1:0 --url-file /tmp/dyormock.url
+		Example: `  # the example account john@API / honeyBunnies, on a free port; wait for it
+  dyormock --addr 127.0.0.1:0 --url-file /tmp/dyormock.url &
+  export DYOR_SERVER=$(dyormock healthcheck --url-file /tmp/dyormock.url --wait 10s)
+
+  # started by a test suite: it ends when the suite's process dies
+  dyormock --addr 127.0.0.1:0 --url-file "$TMP/url" --bcrypt-cost 4 --exit-with-parent
 
   # fast, short-lived tokens for tests, two accounts of your own
   dyormock --bcrypt-cost 4 --access-ttl 30s --seed alice:password1 --seed bob:password2
@@ -120,35 +129,41 @@ A flag beats its variable.`,
 			return applyEnv(cmd.Flags(), getenv)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(ctx, o, stdout, stderr)
+			return serve(ctx, o, cmd.InOrStdin(), stdout, stderr)
 		},
 	}
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	f := cmd.Flags()
-	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
-	f.StringVar(&o.urlFile, "url-file", "", "write the server's URL to this file once it is ready")
-	f.DurationVar(&o.accessTTL, "access-ttl", mock.DefaultAccessTTL, "lifetime of access tokens")
-	f.DurationVar(&o.refreshTTL, "refresh-ttl", mock.DefaultRefreshTTL, "lifetime of refresh tokens and sessions")
-	f.DurationVar(&o.refreshGrace, "refresh-grace", 0, "for this long after a rotation, answer the previous refresh token with the same pair (0 = strict)")
-	f.IntVar(&o.bcryptCost, "bcrypt-cost", 10, "bcrypt cost of password hashes (4 is fast, for tests)")
-	f.StringVar(&o.secret, "secret", "", "HS256 signing secret (default: random per start, so tokens die with the process)")
-	f.StringVar(&o.issuer, "issuer", mock.DefaultIssuer, "iss claim of issued tokens")
-	f.StringArrayVar(&o.seeds, "seed", nil, "an account user:password to create at start (repeatable; replaces john@API)")
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0 picks a free one)")
+	f.StringVar(&o.urlFile, "url-file", "", "write the server's URL to `FILE` once it is ready (removed on exit)")
+	f.DurationVar(&o.accessTTL, "access-ttl", mock.DefaultAccessTTL, "access tokens live for `DURATION`")
+	f.DurationVar(&o.refreshTTL, "refresh-ttl", mock.DefaultRefreshTTL, "refresh tokens and sessions live for `DURATION`")
+	f.DurationVar(&o.refreshGrace, "refresh-grace", 0, "for `DURATION` after a rotation, answer the previous refresh token with the same pair (0 = strict)")
+	f.IntVar(&o.bcryptCost, "bcrypt-cost", 10, "bcrypt cost `N` of password hashes (4 is fast, for tests)")
+	f.StringVar(&o.secret, "secret", "", "HS256 signing `SECRET` (default: random per start, so tokens die with the process)")
+	f.StringVar(&o.issuer, "issuer", mock.DefaultIssuer, "put `ISSUER` in the iss claim of issued tokens")
+	f.StringArrayVar(&o.seeds, "seed", nil, "an account `USER:PASSWORD` to create at start (repeatable; replaces john@API)")
 	f.BoolVar(&o.noSeed, "no-seed", false, "start with no account at all")
-	f.IntVar(&o.lockoutAttempts, "lockout-threshold", mock.DefaultLockoutAttempts, "consecutive wrong passwords that lock an account (0 = never)")
-	f.DurationVar(&o.lockoutDuration, "lockout-duration", mock.DefaultLockoutDuration, "how long a locked account stays locked")
-	f.StringVar(&o.logFormat, "log-format", "text", "log format on stderr: text or json")
-	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug (one line per request), info or warn")
-	f.StringVar(&o.state, "state", "", "load state from this file at start and save it on shutdown and periodically")
-	f.DurationVar(&o.stateInterval, "state-interval", 30*time.Second, "how often to save --state (0 = only on shutdown)")
+	f.IntVar(&o.lockoutAttempts, "lockout-threshold", mock.DefaultLockoutAttempts, "`N` consecutive wrong passwords lock an account (0 = never)")
+	f.DurationVar(&o.lockoutDuration, "lockout-duration", mock.DefaultLockoutDuration, "a locked account stays locked for `DURATION`")
+	f.StringVar(&o.logFormat, "log-format", "text", "log `FORMAT` on stderr: text or json")
+	f.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL`: debug (one line per request), info or warn")
+	f.StringVar(&o.state, "state", "", "load state from `FILE` at start, and save it there on shutdown and periodically")
+	f.DurationVar(&o.stateInterval, "state-interval", 30*time.Second, "save --state every `DURATION` (0 = only on shutdown)")
 	f.BoolVar(&o.admin, "admin", true, "serve the /_mock/ control plane")
 	f.BoolVar(&o.loginCache, "login-cache", true, "skip bcrypt on a login whose password verified before (false: bcrypt on every login)")
-	f.IntVar(&o.maxTenants, "max-tenants", mock.DefaultMaxTenants, "most tenants (POST /_mock/tenants) held at once; 0 turns tenants off")
-	f.DurationVar(&o.tenantIdleTTL, "tenant-idle-ttl", mock.DefaultTenantIdleTTL, "end a tenant that has had no request for this long (0 = never)")
+	f.IntVar(&o.maxTenants, "max-tenants", mock.DefaultMaxTenants, "hold at most `N` tenants (POST /_mock/tenants) at once; 0 turns tenants off")
+	f.DurationVar(&o.tenantIdleTTL, "tenant-idle-ttl", mock.DefaultTenantIdleTTL, "end a tenant that has had no request for `DURATION` (0 = never)")
+	o.lifecycle.bindFlags(f)
+	clihelp.AddVersionFlag(cmd, buildinfo.String("dyormock"))
 
-	cmd.AddCommand(newHealthcheckCmd(ctx, stdout, getenv), newVersionCmd(stdout))
+	cmd.AddCommand(newHealthcheckCmd(ctx, stdout, getenv), newVersionCmd(stdout), newControlPlaneTopic())
+	// cobra adds the completion command when the program runs; add it now,
+	// so that it has examples like every other command.
+	cmd.InitDefaultCompletionCmd()
+	clihelp.AddCompletionExamples(cmd)
 	return cmd
 }
 
@@ -157,7 +172,7 @@ A flag beats its variable.`,
 func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed || f.Name == "help" {
+		if err != nil || f.Changed || f.Name == "help" || f.Name == "version" {
 			return
 		}
 		name := "DYORMOCK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
@@ -243,7 +258,7 @@ func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
 	return nil, usageError{fmt.Errorf("--log-format %q: want text or json", format)}
 }
 
-func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, o *serveOptions, stdin io.Reader, stdout, stderr io.Writer) error {
 	logger, err := newLogger(o.logFormat, o.logLevel, stderr)
 	if err != nil {
 		return err
@@ -252,13 +267,19 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	// A URL file left by an earlier run that did not exit cleanly names a
+	// dead server: remove it before anything else, so that a poller waits
+	// for this run's URL instead of reading that one.
+	if err := removeStaleURLFile(o.urlFile); err != nil {
+		return err
+	}
 	srv, err := mock.New(opts...)
 	if err != nil {
 		if errors.Is(err, mock.ErrCorruptState) {
-			return err
+			return withoutPackagePrefix(err)
 		}
 		// Every other error of New is an option value out of range.
-		return usageError{err}
+		return usageError{withoutPackagePrefix(err)}
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -272,11 +293,20 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 			return fmt.Errorf("writing --url-file: %w", err)
 		}
 	}
-	fmt.Fprintf(stdout, "dyormock listening on %s\n", srv.URL)
+	// Watch before announcing readiness, so that a parent that dies right
+	// after reading the line is seen.
+	exit, why := o.lifecycle.watch(ctx, stdin)
+	fmt.Fprintln(stdout, readinessLine(srv.URL, o.addr, ln.Addr(), inContainer()))
 	logger.Info("ready", "url", srv.URL, "admin", o.admin, "state", o.state, "login_cache", o.loginCache, "max_tenants", o.maxTenants)
 
-	<-ctx.Done()
-	logger.Info("shutting down")
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case <-exit:
+		logger.Info("shutting down", "reason", why())
+	}
+	// The URL goes first, so that nobody reads it for a closing server.
+	removeOwnURLFile(o.urlFile, srv.URL, logger)
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -285,80 +315,32 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 	return nil
 }
 
-// writeURLFile writes url atomically, so a CI job polling for the file
-// never reads half of it.
-func writeURLFile(path, url string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".dyormock-url-*")
-	if err != nil {
-		return err
+// withoutPackagePrefix drops the "mock: " that the package puts before its
+// errors: dyormock's own prefix says where the message comes from.
+func withoutPackagePrefix(err error) error {
+	if msg, ok := strings.CutPrefix(err.Error(), "mock: "); ok {
+		return prefixless{msg, err}
 	}
-	if _, err := tmp.WriteString(url + "\n"); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return err
 }
 
-func newHealthcheckCmd(ctx context.Context, stdout io.Writer, getenv func(string) string) *cobra.Command {
-	var url string
-	var timeout time.Duration
-	cmd := &cobra.Command{
-		Use:   "healthcheck --url BASE",
-		Short: "Exit 0 if the dyormock at BASE answers GET /healthz with 200",
-		Long: `healthcheck GETs BASE/healthz and exits 0 only on a 200 answer, 1 otherwise.
-It is meant for container health checks in images without curl.`,
-		Example: `  dyormock healthcheck --url http://127.0.0.1:8080
-  HEALTHCHECK CMD ["/dyormock", "healthcheck", "--url", "http://127.0.0.1:8080"]`,
-		Args: noArgs,
-		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("url") {
-				if v := getenv("DYORMOCK_URL"); v != "" {
-					url = v
-				}
-			}
-			if url == "" {
-				return usageError{errors.New("--url is required")}
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			req, err := http.NewRequestWithContext(cctx, http.MethodGet, strings.TrimSuffix(url, "/")+mock.HealthPath, nil)
-			if err != nil {
-				return usageError{fmt.Errorf("--url %q: %v", url, err)}
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return fmt.Errorf("unhealthy: %v", err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("unhealthy: %s answered %s", req.URL, resp.Status)
-			}
-			fmt.Fprintln(stdout, "healthy")
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&url, "url", "", "base URL of the dyormock to check (env DYORMOCK_URL)")
-	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "give up after this long")
-	return cmd
+// prefixless is an error with another message; errors.Is still sees the
+// original.
+type prefixless struct {
+	msg string
+	err error
 }
+
+func (p prefixless) Error() string { return p.msg }
+func (p prefixless) Unwrap() error { return p.err }
 
 func newVersionCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
-		Args:  noArgs,
+		Short: "Print the version (as --version does)",
+		Example: `  dyormock version
+  dyormock --version`,
+		Args: noArgs,
 		Run: func(*cobra.Command, []string) {
 			fmt.Fprintln(stdout, buildinfo.String("dyormock"))
 		},

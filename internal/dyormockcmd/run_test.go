@@ -224,7 +224,7 @@ func TestUsageErrors(t *testing.T) {
 			t.Parallel()
 			var out, errOut bytes.Buffer
 			code := Run(context.Background(), append([]string{"--addr", "127.0.0.1:0"}, tc.args...), &out, &errOut, func(k string) string { return tc.env[k] })
-			if code != 2 || !strings.Contains(errOut.String(), tc.want) || out.Len() != 0 {
+			if code != 2 || !strings.Contains(errOut.String(), tc.want) || out.Len() != 0 || strings.Contains(errOut.String(), "dyormock: mock:") {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want 2 and %q", code, out.String(), errOut.String(), tc.want)
 			}
 		})
@@ -269,10 +269,7 @@ func TestHealthcheckAndVersion(t *testing.T) {
 // The real binary: SIGTERM lets an in-flight request finish and exits 0.
 func TestSIGTERMGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "dyormock")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/dyormock").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := dyormockBinary(t)
 	urlFile := filepath.Join(t.TempDir(), "url")
 	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--url-file", urlFile, "--bcrypt-cost", "4")
 	var stdout, stderr syncBuffer

@@ -27,7 +27,7 @@ func TestDyormockLoopbackAndRandomSecret(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dyormock --help: %v\n%s", err, help)
 	}
-	if !regexp.MustCompile(`--addr string\s+address to listen on.*\(default "127\.0\.0\.1:8080"\)`).Match(help) {
+	if !regexp.MustCompile(`--addr HOST:PORT\s+listen on HOST:PORT.*\(default "127\.0\.0\.1:8080"\)`).Match(help) {
 		t.Errorf("--addr does not default to 127.0.0.1:8080:\n%s", help)
 	}
 

@@ -3,7 +3,8 @@
 //
 //	go run ./internal/cmd/gendocs -out DIR [-date DATE]
 //
-// writes DIR/man/*.1 (one page per command, section 1) and
+// writes DIR/man/*.1 (one page per command and help topic, section 1,
+// each with the program's ENVIRONMENT and EXIT STATUS) and
 // DIR/completions/{dyorctl,dyormock}.{bash,zsh,fish,ps1}. The output
 // depends only on the source and the date, so it is reproducible: the date
 // in the pages' header is -date (YYYY-MM-DD, RFC 3339, or Unix seconds),
@@ -99,9 +100,6 @@ func commandTrees() []*cobra.Command {
 	ios := &dyorctlcmd.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
 	dyorctl := dyorctlcmd.NewCmdRoot(dyorctlcmd.NewFactory(ios, getenv))
 	dyormock := dyormockcmd.NewRootCmd(context.Background(), io.Discard, io.Discard, getenv)
-	// cobra adds the completion command when the program runs; add it now
-	// so that the pages list it as --help does.
-	dyormock.InitDefaultCompletionCmd()
 	return []*cobra.Command{dyorctl, dyormock}
 }
 
@@ -132,13 +130,7 @@ func generate(out string, date time.Time) error {
 				})
 			}
 		})
-		header := &doc.GenManHeader{
-			Section: "1",
-			Date:    &date,
-			Source:  name,
-			Manual:  name + " manual",
-		}
-		if err := doc.GenManTree(root, header, manDir); err != nil {
+		if err := writeManPages(root, date, manDir); err != nil {
 			return fmt.Errorf("man pages of %s: %w", name, err)
 		}
 		completions := []struct {
@@ -161,6 +153,37 @@ func generate(out string, date time.Time) error {
 		}
 	}
 	return nil
+}
+
+// writeManPages writes a page for every command of root and for its help
+// topics (dyormock-control-plane(1)), each with the program's ENVIRONMENT
+// and EXIT STATUS sections and a SEE ALSO that leads to the other program.
+func writeManPages(root *cobra.Command, date time.Time, dir string) error {
+	extra := extraSections(root)
+	var err error
+	forEachCommand(root, func(c *cobra.Command) {
+		if err != nil || (!c.IsAvailableCommand() && !c.IsAdditionalHelpTopicCommand() && c != root) {
+			return
+		}
+		header := &doc.GenManHeader{
+			Section: "1",
+			Date:    &date,
+			Source:  root.Name(),
+			Manual:  root.Name() + " manual",
+		}
+		var b bytes.Buffer
+		if err = doc.GenMan(c, header, &b); err != nil {
+			return
+		}
+		s := extra
+		if c.IsAdditionalHelpTopicCommand() {
+			s = sections{} // a topic has no environment or exit status
+		}
+		page := addSections(b.String(), s, seeAlso(root, c))
+		name := strings.ReplaceAll(c.CommandPath(), " ", "-") + ".1"
+		err = os.WriteFile(filepath.Join(dir, name), []byte(page), 0o644)
+	})
+	return err
 }
 
 func forEachCommand(c *cobra.Command, fn func(*cobra.Command)) {

@@ -76,7 +76,7 @@ func TestPagesAndCompletions(t *testing.T) {
 	dir := generateInto(t, noEnv, "-date", "2026-01-02")
 	for _, name := range []string{
 		"man/dyorctl.1", "man/dyorctl-login.1", "man/dyorctl-token.1", "man/dyorctl-completion-bash.1",
-		"man/dyormock.1", "man/dyormock-healthcheck.1",
+		"man/dyormock.1", "man/dyormock-healthcheck.1", "man/dyormock-control-plane.1",
 		"completions/dyorctl.bash", "completions/dyorctl.zsh", "completions/dyorctl.fish", "completions/dyorctl.ps1",
 		"completions/dyormock.bash", "completions/dyormock.zsh", "completions/dyormock.fish", "completions/dyormock.ps1",
 	} {
@@ -106,6 +106,39 @@ func TestPagesAndCompletions(t *testing.T) {
 	}
 	if strings.Contains(text, "Auto generated") {
 		t.Error("dyorctl.1 has cobra's auto-generated tag")
+	}
+
+	// Every page has the program's environment and exit codes, before SEE
+	// ALSO, which leads to the other program; the control plane has a page.
+	for page, wants := range map[string][]string{
+		"dyorctl.1": {`\fBDYOR_SERVER\fP`, `\fBDYOR_CONFIG_DIR\fP`, `\fBDYOR_PASSWORD\fP`, `\fBDYOR_TOKEN\fP`,
+			"Set but empty, it is refused", `\fB4\fP`, `\fB6\fP`, `\fBdyormock(1)\fP`},
+		"dyorctl-login.1":          {`\fBDYOR_PASSWORD\fP`, `\fB5\fP`, `\fBdyorctl(1)\fP`, `\fBdyormock(1)\fP`},
+		"dyormock.1":               {`\fBDYORMOCK_BCRYPT_COST\fP`, `\fBDYORMOCK_SEED\fP`, "one per line", `\fB2\fP`, `\fBdyormock-control-plane(1)\fP`, `\fBdyorctl(1)\fP`},
+		"dyormock-healthcheck.1":   {`\fBDYORMOCK_URL\fP`, "did not answer 200"},
+		"dyormock-control-plane.1": {"/_mock/faults", "404000", `\fBdyormock(1)\fP`},
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, "man", page))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		text := string(b)
+		for _, want := range wants {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q", page, want)
+			}
+		}
+		env, exit, see := strings.Index(text, ".SH ENVIRONMENT"), strings.Index(text, ".SH EXIT STATUS"), strings.Index(text, ".SH SEE ALSO")
+		if page == "dyormock-control-plane.1" {
+			if env >= 0 || exit >= 0 || see < 0 {
+				t.Errorf("%s: a topic wants SEE ALSO only (%d %d %d)", page, env, exit, see)
+			}
+			continue
+		}
+		if !(0 <= env && env < exit && exit < see) {
+			t.Errorf("%s: want ENVIRONMENT, EXIT STATUS, then SEE ALSO (at %d, %d, %d)", page, env, exit, see)
+		}
 	}
 
 	// Render every page with the formatters that are installed, and fail
