@@ -19,13 +19,14 @@ type clock struct{ now time.Time }
 func (c *clock) Now() time.Time { return c.now }
 
 // shownDashboard is the dashboard for testSession at fixedNow, and its clock.
-func shownDashboard(t *testing.T) (dashboardModel, *clock) {
+func shownDashboard(t *testing.T) (*dashboardModel, *clock) {
 	t.Helper()
 	c := &clock{now: fixedNow}
 	d := testDeps(fixedNow)
 	d.now = c.Now
-	m, cmd := newDashboard(d).show(testSession(), "")
-	if cmd == nil {
+	m := newDashboard(d)
+	m.setSize(80, 19)
+	if cmd := m.show(testSession(), ""); cmd == nil {
 		t.Fatal("show started no tick loop")
 	}
 	return m, c
@@ -34,7 +35,7 @@ func shownDashboard(t *testing.T) (dashboardModel, *clock) {
 func TestDashboardView(t *testing.T) {
 	t.Parallel()
 	m, _ := shownDashboard(t)
-	v := m.view(80)
+	v := m.view(80, 0)
 	for _, want := range []string{
 		"Username  john@API",
 		"Server    " + testServer,
@@ -76,7 +77,7 @@ func TestDashboardKeys(t *testing.T) {
 			quit := false
 			for _, k := range tt.keys {
 				var cmd tea.Cmd
-				m, cmd = m.update(keyMsg(k))
+				cmd, _ = m.update(keyMsg(k))
 				if k == "q" {
 					quit = isQuit(cmd)
 				}
@@ -85,7 +86,7 @@ func TestDashboardKeys(t *testing.T) {
 				t.Errorf("busy %q auto %v fullHelp %v quit %v, want %q %v %v %v",
 					m.busy, m.auto, m.fullHelp, quit, tt.busy, tt.auto, tt.fullHelp, tt.quit)
 			}
-			if v := m.view(80); !strings.Contains(v, "auto-refresh: "+onOff(tt.auto)) {
+			if v := m.view(80, 0); !strings.Contains(v, "auto-refresh: "+onOff(tt.auto)) {
 				t.Errorf("view:\n%s", v)
 			}
 		})
@@ -97,28 +98,30 @@ func TestDashboardTick(t *testing.T) {
 	m, c := shownDashboard(t)
 
 	c.now = fixedNow.Add(2 * time.Second)
-	m, cmd := m.update(dashboardTickMsg{id: m.tickID - 1})
-	if cmd != nil || strings.Contains(m.view(80), "14m 30s") {
+	cmd, _ := m.update(dashboardTickMsg{id: m.tickID - 1})
+	if cmd != nil || strings.Contains(m.view(80, 0), "14m 30s") {
 		t.Fatal("a tick of an old loop was handled")
 	}
-	m, cmd = m.update(dashboardTickMsg{id: m.tickID})
+	cmd, _ = m.update(dashboardTickMsg{id: m.tickID})
 	if cmd == nil {
 		t.Fatal("the tick loop stopped")
 	}
-	if v := m.view(80); !strings.Contains(v, "access expires in 14m 30s") || !strings.Contains(v, "refresh expires in 6d 23h 59m") {
+	if v := m.view(80, 0); !strings.Contains(v, "access expires in 14m 30s") || !strings.Contains(v, "refresh expires in 6d 23h 59m") {
 		t.Errorf("countdowns not updated:\n%s", v)
 	}
 
 	c.now = testSession().AccessExpiresAt.Add(time.Second)
-	m, _ = m.update(dashboardTickMsg{id: m.tickID})
-	if v := m.view(80); !strings.Contains(v, "access expired") {
+	m.update(dashboardTickMsg{id: m.tickID})
+	if v := m.view(80, 0); !strings.Contains(v, "access expired") {
 		t.Errorf("no expiry shown:\n%s", v)
 	}
 
 	c.now = testSession().RefreshExpiresAt
-	m, cmd = m.update(dashboardTickMsg{id: m.tickID})
-	if m.goTo != (toMenu{note: "session expired, log in again", isError: true}) || cmd != nil {
-		t.Errorf("refresh token expired: goTo %#v, cmd %v", m.goTo, cmd != nil)
+	cmd, to := m.update(dashboardTickMsg{id: m.tickID})
+	want := toForm{kind: loginForm, server: testServer, username: "john@API",
+		note: "the session of john@API has expired: log in again", isError: true}
+	if to != want || cmd != nil {
+		t.Errorf("refresh token expired: to %#v, cmd %v", to, cmd != nil)
 	}
 }
 
@@ -126,7 +129,7 @@ func TestDashboardShowRestartsTheLoop(t *testing.T) {
 	t.Parallel()
 	m, _ := shownDashboard(t)
 	old := m.tickID
-	m, _ = m.show(testSession(), "")
+	m.show(testSession(), "")
 	if _, cmd := m.update(dashboardTickMsg{id: old}); cmd != nil {
 		t.Error("the old loop goes on beside the new one")
 	}
@@ -153,13 +156,13 @@ func TestDashboardAutoRefresh(t *testing.T) {
 			t.Parallel()
 			m, c := shownDashboard(t)
 			if tt.auto {
-				m, _ = m.update(keyMsg("a"))
+				m.update(keyMsg("a"))
 			}
 			if tt.tried {
 				m.autoTried = m.tokenKey()
 			}
 			c.now = tt.at
-			m, _ = m.update(dashboardTickMsg{id: m.tickID})
+			m.update(dashboardTickMsg{id: m.tickID})
 			if got := m.busy == refreshing; got != tt.refresh {
 				t.Errorf("refreshing = %v, want %v", got, tt.refresh)
 			}
@@ -170,33 +173,33 @@ func TestDashboardAutoRefresh(t *testing.T) {
 func TestDashboardAutoRefreshOncePerToken(t *testing.T) {
 	t.Parallel()
 	m, c := shownDashboard(t)
-	m, _ = m.update(keyMsg("a"))
+	m.update(keyMsg("a"))
 	c.now = testSession().AccessExpiresAt.Add(-10 * time.Second)
-	m, _ = m.update(dashboardTickMsg{id: m.tickID})
+	m.update(dashboardTickMsg{id: m.tickID})
 	if m.busy != refreshing {
 		t.Fatal("no auto-refresh")
 	}
 	// Still in flight: no second refresh.
 	c.now = c.now.Add(time.Second)
-	m, _ = m.update(dashboardTickMsg{id: m.tickID})
+	m.update(dashboardTickMsg{id: m.tickID})
 	// It fails: not tried again for the same token.
-	m, _ = m.update(refreshResultMsg{auto: true, err: &url.Error{Op: "Get", URL: "x", Err: syscall.ECONNREFUSED}})
+	m.update(refreshResultMsg{auto: true, err: &url.Error{Op: "Get", URL: "x", Err: syscall.ECONNREFUSED}})
 	if m.busy != idle || !strings.Contains(m.err, "cannot reach the server") {
 		t.Fatalf("after a failure: busy %q err %q", m.busy, m.err)
 	}
 	c.now = c.now.Add(time.Second)
-	m, _ = m.update(dashboardTickMsg{id: m.tickID})
+	m.update(dashboardTickMsg{id: m.tickID})
 	if m.busy != idle {
 		t.Fatal("auto-refresh tried the same token again")
 	}
 	// A new token (here from r): auto-refresh watches it.
-	m, _ = m.update(keyMsg("r"))
+	m.update(keyMsg("r"))
 	next := testSession()
 	next.SessionID = "another"
 	next.AccessIssuedAt = c.now.Add(-14*time.Minute - 40*time.Second)
 	next.AccessExpiresAt = c.now.Add(20 * time.Second)
-	m, _ = m.update(refreshResultMsg{session: next})
-	m, _ = m.update(dashboardTickMsg{id: m.tickID})
+	m.update(refreshResultMsg{session: next})
+	m.update(dashboardTickMsg{id: m.tickID})
 	if m.busy != refreshing {
 		t.Error("no auto-refresh for the new token")
 	}
@@ -212,30 +215,30 @@ func TestDashboardResults(t *testing.T) {
 		name    string
 		key     string
 		msg     tea.Msg
-		goTo    any
+		to      navigation
 		err     string
 		note    string
 		session string
 	}{
 		{"refreshed", "r", refreshResultMsg{session: next}, nil, "", "session refreshed", "0123456789abcdef"},
 		{"refreshed automatically", "r", refreshResultMsg{session: next, auto: true}, nil, "", "session refreshed automatically", "0123456789abcdef"},
-		{"session invalid", "r", refreshResultMsg{err: fmt.Errorf("refresh: %w", client.ErrSessionInvalid)}, toMenu{note: "session expired, log in again", isError: true}, "", "", ""},
-		{"logged out elsewhere", "r", refreshResultMsg{err: client.ErrNotLoggedIn}, toMenu{note: "session expired, log in again", isError: true}, "", "", ""},
+		{"session invalid", "r", refreshResultMsg{err: fmt.Errorf("refresh: %w", client.ErrSessionInvalid)}, toForm{kind: loginForm, server: testServer, username: "john@API", note: "the server no longer accepts the session of john@API (it was revoked or replaced elsewhere): log in again", isError: true}, "", "", ""},
+		{"logged out elsewhere", "r", refreshResultMsg{err: client.ErrNotLoggedIn}, toForm{kind: loginForm, server: testServer, username: "john@API", note: "the session of john@API was logged out elsewhere: log in again", isError: true}, "", "", ""},
 		{"network", "r", refreshResultMsg{err: netErr}, nil, "cannot reach the server: connection refused", "", ""},
-		{"logged out", "l", logoutResultMsg{}, toMenu{note: "logged out"}, "", "", ""},
-		{"logout unreachable", "l", logoutResultMsg{err: netErr}, toMenu{note: "logged out locally; the server could not be reached", isError: true}, "", "", ""},
-		{"logout unknown session", "l", logoutResultMsg{err: client.ErrSessionInvalid}, toMenu{note: "logged out (the server had already ended the session)"}, "", "", ""},
-		{"logout 5xx", "l", logoutResultMsg{err: &client.APIError{Status: 500, Code: 500000, Message: "boom"}}, toMenu{note: "logged out locally; the server failed: " + (&client.APIError{Status: 500, Code: 500000, Message: "boom"}).Error(), isError: true}, "", "", ""},
+		{"logged out", "l", logoutResultMsg{}, toHome{note: "logged out"}, "", "", ""},
+		{"logout unreachable", "l", logoutResultMsg{err: netErr}, toHome{note: "logged out locally; the server could not be reached", isError: true}, "", "", ""},
+		{"logout unknown session", "l", logoutResultMsg{err: client.ErrSessionInvalid}, toHome{note: "logged out (the server had already ended the session)"}, "", "", ""},
+		{"logout 5xx", "l", logoutResultMsg{err: &client.APIError{Status: 500, Code: 500000, Message: "boom"}}, toHome{note: "logged out locally; the server failed: " + (&client.APIError{Status: 500, Code: 500000, Message: "boom"}).Error(), isError: true}, "", "", ""},
 		{"result not asked for", "a", refreshResultMsg{session: next}, nil, "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m, _ := shownDashboard(t)
-			m, _ = m.update(keyMsg(tt.key))
-			m, _ = m.update(tt.msg)
-			if m.goTo != tt.goTo {
-				t.Errorf("goTo = %#v, want %#v", m.goTo, tt.goTo)
+			m.update(keyMsg(tt.key))
+			_, to := m.update(tt.msg)
+			if to != tt.to {
+				t.Errorf("to = %#v, want %#v", to, tt.to)
 			}
 			if m.err != tt.err || m.note != tt.note {
 				t.Errorf("err %q note %q, want %q %q", m.err, m.note, tt.err, tt.note)
@@ -245,7 +248,7 @@ func TestDashboardResults(t *testing.T) {
 					t.Errorf("session %+v", m.session)
 				}
 			}
-			if tt.goTo == nil && tt.key != "a" && m.busy != idle {
+			if tt.to == nil && tt.key != "a" && m.busy != idle {
 				t.Errorf("still busy: %q", m.busy)
 			}
 		})
@@ -273,26 +276,22 @@ func TestRefreshLead(t *testing.T) {
 	}
 }
 
-func TestFormatDuration(t *testing.T) {
+func TestCountdown(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		d    time.Duration
-		want string
+		expires time.Time
+		want    string
 	}{
-		{14*time.Minute + 32*time.Second + 900*time.Millisecond, "14m 32s"},
-		{6*24*time.Hour + 23*time.Hour + 59*time.Minute + 59*time.Second, "6d 23h 59m"},
-		{7 * 24 * time.Hour, "7d 0h 0m"},
-		{2*time.Hour + 5*time.Minute, "2h 5m 0s"},
-		{9 * time.Second, "9s"},
-		{500 * time.Millisecond, "0s"},
+		{fixedNow.Add(14*time.Minute + 32*time.Second + 900*time.Millisecond), "expires in 14m 32s"},
+		{fixedNow.Add(2*time.Hour + 5*time.Minute), "expires in 2h 5m"}, // as the CLI writes it
+		{fixedNow.Add(500 * time.Millisecond), "expires in 0s"},
+		{fixedNow, "expired"},
+		{fixedNow.Add(-time.Hour), "expired"},
 	}
 	for _, tt := range tests {
-		if got := formatDuration(tt.d); got != tt.want {
-			t.Errorf("formatDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		if got := countdown(tt.expires, fixedNow); got != tt.want {
+			t.Errorf("countdown(now%+v) = %q, want %q", tt.expires.Sub(fixedNow), got, tt.want)
 		}
-	}
-	if got := countdown(fixedNow, fixedNow); got != "expired" {
-		t.Errorf("countdown at expiry = %q", got)
 	}
 }
 
