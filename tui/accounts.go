@@ -239,7 +239,7 @@ func (m *accountsModel) update(msg tea.Msg) (tea.Cmd, navigation) {
 			return nil, nil
 		}
 		s := msg.session
-		return nil, toDashboard{session: s, event: "opened " + s.Username + ", now the active account of its server"}
+		return nil, toDashboard{session: s, event: "opened " + s.Username + ", now active on its server"}
 
 	case accountLoggedOutMsg:
 		if m.busy == "" {
