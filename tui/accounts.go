@@ -93,6 +93,33 @@ func (m *accountsModel) show(accounts []storedAccount, note string, isError bool
 	m.fillRows()
 }
 
+// reload takes the accounts read again, keeping the filter and the cursor
+// on the same account if it is still there.
+func (m *accountsModel) reload(accounts []storedAccount) {
+	cur, had := m.selected()
+	m.all = accounts
+	m.refilter()
+	m.fitTable()
+	if had {
+		for i, a := range m.shown {
+			if a.Session.Server == cur.Session.Server && a.Session.Username == cur.Session.Username {
+				m.table.SetCursor(i)
+				break
+			}
+		}
+	}
+	if m.confirming != nil {
+		c := m.confirming.Session
+		m.confirming = nil
+		for _, a := range m.all {
+			if a.Session.Server == c.Server && a.Session.Username == c.Username {
+				m.confirming = &a
+			}
+		}
+	}
+	m.fillRows()
+}
+
 // tick redraws the countdowns every second while the screen shows.
 func (m *accountsModel) tick() tea.Cmd {
 	id := m.tickID
@@ -246,6 +273,15 @@ func (m *accountsModel) update(msg tea.Msg) (tea.Cmd, navigation) {
 			return nil, nil
 		}
 		m.busy = ""
+		// Gone from the store: gone from the list shown until it is read
+		// again.
+		kept := m.all[:0:0]
+		for _, a := range m.all {
+			if a.Session.Server != msg.session.Server || a.Session.Username != msg.session.Username {
+				kept = append(kept, a)
+			}
+		}
+		m.all = kept
 		note, isError := logoutNote(msg.err)
 		return nil, toHome{note: msg.session.Username + ": " + note, isError: isError}
 

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"syscall"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"github.com/dyor-exchange/dyorctl/client"
 )
@@ -306,6 +309,249 @@ func TestNextTick(t *testing.T) {
 	for _, tt := range tests {
 		if got := nextTick(tt.remaining); got != tt.want {
 			t.Errorf("nextTick(%v) = %v, want %v", tt.remaining, got, tt.want)
+		}
+	}
+}
+
+// historyLines are the history pane's events as shown, without their times.
+func historyLines(m *dashboardModel) []string {
+	var out []string
+	for _, e := range m.history {
+		out = append(out, e.text)
+	}
+	return out
+}
+
+func TestDashboardHistory(t *testing.T) {
+	t.Parallel()
+	m, c := shownDashboard(t)
+	m.show(testSession(), "logged in as john@API")
+	m.update(keyMsg("r"))
+	m.update(refreshResultMsg{session: testSession()})
+	c.now = c.now.Add(time.Minute)
+	m.update(keyMsg("r"))
+	m.update(refreshResultMsg{session: testSession(), auto: true})
+	m.update(keyMsg("r"))
+	m.update(refreshResultMsg{err: &client.APIError{Status: 503, Code: 503000, Message: "fault"}})
+	want := []string{"logged in as john@API", "refreshed by hand", "auto-refreshed", "refresh failed: the server failed: " + (&client.APIError{Status: 503, Code: 503000, Message: "fault"}).Error()}
+	if got := historyLines(m); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("history %q, want %q", got, want)
+	}
+	v := m.view(80, 19)
+	for _, line := range []string{"03:04:05 logged in as john@API", "03:04:05 refreshed by hand", "03:05:05 auto-refreshed", "03:05:05 refresh failed: the server failed"} {
+		if !strings.Contains(v, line) {
+			t.Errorf("no %q in\n%s", line, v)
+		}
+	}
+	// The history outlives the dashboard's showing: it is the run's.
+	m.show(testSession(), "")
+	if len(m.history) != 4 {
+		t.Errorf("history after show: %q", historyLines(m))
+	}
+}
+
+func TestDashboardHistoryScrolls(t *testing.T) {
+	t.Parallel()
+	m, _ := shownDashboard(t) // a pane of 8 lines
+	for i := range 20 {
+		m.record(fmt.Sprintf("event %02d", i))
+	}
+	v := m.view(80, 19)
+	if !strings.Contains(v, "event 19") || strings.Contains(v, "event 11") {
+		t.Fatalf("the pane does not show the last events:\n%s", v)
+	}
+	m.update(keyMsg("pgup"))
+	if v := m.view(80, 19); strings.Contains(v, "event 19") || !strings.Contains(v, "event 11") {
+		t.Errorf("pgup did not scroll up:\n%s", v)
+	}
+	m.update(keyMsg("down"))
+	m.update(keyMsg("j"))
+	if v := m.view(80, 19); !strings.Contains(v, "event 13") {
+		t.Errorf("down and j did not scroll down:\n%s", v)
+	}
+	// A new event scrolls to it.
+	m.record("event 20")
+	if v := m.view(80, 19); !strings.Contains(v, "event 20") {
+		t.Errorf("the new event is not shown:\n%s", v)
+	}
+	for i := range historyLimit {
+		m.record(fmt.Sprint("more ", i))
+	}
+	if len(m.history) != historyLimit {
+		t.Errorf("history keeps %d events", len(m.history))
+	}
+}
+
+// TestDashboardAutoRefreshBacksOff: with auto-refresh on, a refresh that
+// fails for a reason that may pass is tried again later, each time later,
+// and the user stays logged in; a manual one is not, and a refusal is not.
+func TestDashboardAutoRefreshBacksOff(t *testing.T) {
+	t.Parallel()
+	netErr := &url.Error{Op: "Post", URL: "x", Err: syscall.ECONNREFUSED}
+	m, c := shownDashboard(t)
+	m.update(keyMsg("a"))
+	c.now = testSession().AccessExpiresAt.Add(-10 * time.Second)
+	m.update(dashboardTickMsg{id: m.tickID})
+	for i, wait := range []string{"1s", "2s", "4s", "8s", "16s", "30s", "30s"} {
+		if m.busy != refreshing {
+			t.Fatalf("try %d: not refreshing", i)
+		}
+		cmd, to := m.update(refreshResultMsg{auto: true, err: netErr})
+		if to != nil || cmd == nil {
+			t.Fatalf("try %d: to %#v, no retry", i, to)
+		}
+		last := m.history[len(m.history)-1].text
+		if want := "refresh failed: cannot reach the server: connection refused; retrying in " + wait; last != want {
+			t.Fatalf("try %d: history says %q, want %q", i, last, want)
+		}
+		m.update(retryRefreshMsg{id: m.tickID})
+	}
+	// A success starts the back-off again.
+	m.update(refreshResultMsg{session: testSession(), auto: true})
+	if m.retries != 0 || m.history[len(m.history)-1].text != "auto-refreshed" {
+		t.Errorf("after a success: retries %d, %q", m.retries, m.history[len(m.history)-1].text)
+	}
+	// A retry for an earlier showing, or once auto-refresh is off, does
+	// nothing.
+	m.update(retryRefreshMsg{id: m.tickID - 1})
+	m.update(keyMsg("a"))
+	m.update(retryRefreshMsg{id: m.tickID})
+	if m.busy != idle {
+		t.Error("a stale retry refreshed")
+	}
+	// By hand: no retry. Refused (4xx): no retry either.
+	m.update(keyMsg("a"))
+	m.update(keyMsg("r"))
+	if cmd, _ := m.update(refreshResultMsg{err: netErr}); cmd != nil {
+		t.Error("a manual refresh is retried")
+	}
+	m.update(keyMsg("r"))
+	if cmd, _ := m.update(refreshResultMsg{auto: true, err: &client.APIError{Status: 429, Code: 429000, Message: "slow down"}}); cmd != nil {
+		t.Error("a refused refresh is retried")
+	}
+}
+
+func TestBackoffDelay(t *testing.T) {
+	t.Parallel()
+	b := backoff{first: time.Second, most: 30 * time.Second}
+	for n, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second} {
+		if got := b.delay(n); got != want {
+			t.Errorf("delay(%d) = %v, want %v", n, got, want)
+		}
+	}
+	if got := b.delay(1000); got != 30*time.Second {
+		t.Errorf("delay(1000) = %v", got)
+	}
+}
+
+// barCells counts the filled cells of the bar on the line of label.
+func barCells(t *testing.T, view, label string) int {
+	t.Helper()
+	for _, l := range strings.Split(view, "\n") {
+		if strings.Contains(l, label+" ") {
+			return strings.Count(l, "█")
+		}
+	}
+	t.Fatalf("no %s line in\n%s", label, view)
+	return 0
+}
+
+func TestDashboardBarsShrink(t *testing.T) {
+	t.Parallel()
+	m, c := shownDashboard(t)
+	// 14m 32s of 15m left: 39 of 40 cells; the refresh token's nearly whole.
+	v := m.view(80, 19)
+	if a, r := barCells(t, v, "access"), barCells(t, v, "refresh"); a != 39 || r != 40 {
+		t.Fatalf("bars at the start: access %d, refresh %d cells\n%s", a, r, v)
+	}
+	c.now = fixedNow.Add(7 * time.Minute)
+	m.update(dashboardTickMsg{id: m.tickID})
+	if a := barCells(t, m.view(80, 19), "access"); a != 20 {
+		t.Errorf("access bar at half its life: %d cells", a)
+	}
+	c.now = testSession().AccessExpiresAt
+	m.update(dashboardTickMsg{id: m.tickID})
+	if a := barCells(t, m.view(80, 19), "access"); a != 0 {
+		t.Errorf("access bar at expiry: %d cells", a)
+	}
+	// Narrower screens, narrower bars; none where there is no room.
+	if a := barCells(t, m.view(60, 15), "refresh"); a == 0 || a >= 40 {
+		t.Errorf("refresh bar at 60 columns: %d cells", a)
+	}
+	if a := barCells(t, m.view(35, 15), "refresh"); a != 0 {
+		t.Errorf("a bar at 35 columns: %d cells", a)
+	}
+}
+
+func TestLifetime(t *testing.T) {
+	t.Parallel()
+	iat := fixedNow
+	exp := fixedNow.Add(100 * time.Second)
+	tests := []struct {
+		name     string
+		issued   time.Time
+		now      time.Time
+		left     float64
+		low      bool
+		sinceSet bool
+	}{
+		{"new", iat, iat, 1, false, false},
+		{"half", iat, iat.Add(50 * time.Second), 0.5, false, false},
+		{"within the margin", iat, iat.Add(91 * time.Second), 0.09, true, false},
+		{"expired", iat, exp.Add(time.Second), 0, true, false},
+		{"no iat: from when it was shown", time.Time{}, iat.Add(75 * time.Second), 0.5, false, true},
+	}
+	for _, tt := range tests {
+		since := iat
+		if tt.sinceSet {
+			since = iat.Add(50 * time.Second)
+		}
+		left, low := lifetime(tt.issued, since, exp, tt.now, 10*time.Second)
+		if diff := left - tt.left; diff > 0.001 || diff < -0.001 || low != tt.low {
+			t.Errorf("%s: left %.3f low %v, want %.3f %v", tt.name, left, low, tt.left, tt.low)
+		}
+	}
+}
+
+// TestDashboardBarColours: the access bar changes colour within the refresh
+// margin; under NO_COLOR (the Ascii profile) it has no colour at all.
+func TestDashboardBarColours(t *testing.T) {
+	t.Parallel()
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.ANSI)
+	s := newStyles(r)
+	bar := s.newBar()
+	ok, low := s.barView(bar, 10, 0.5, false), s.barView(bar, 10, 0.5, true)
+	if ok == low || !strings.Contains(ok, "\x1b[") {
+		t.Errorf("the same colour in and out of the margin: %q, %q", ok, low)
+	}
+	plain := newStyles(asciiRenderer())
+	if v := plain.barView(plain.newBar(), 10, 0.5, true); v != "█████░░░░░" {
+		t.Errorf("without colours: %q", v)
+	}
+}
+
+// TestDashboardClockSkewHook: once the SDK measures the server's clock, the
+// dashboard warns when it is off by skewWarnAt or more.
+func TestDashboardClockSkewHook(t *testing.T) {
+	t.Parallel()
+	m, _ := shownDashboard(t)
+	for _, tt := range []struct {
+		skew time.Duration
+		want string
+	}{
+		{0, ""},
+		{4 * time.Second, ""},
+		{2 * time.Minute, "the server's clock is 2m 0s ahead of this one"},
+		{-10 * time.Second, "the server's clock is 10s behind this one"},
+	} {
+		m.clockSkew = tt.skew
+		got := m.skewWarning()
+		if (tt.want == "") != (got == "") || !strings.HasPrefix(got, tt.want) {
+			t.Errorf("skew %v: %q, want %q…", tt.skew, got, tt.want)
+		}
+		if tt.want != "" && !strings.Contains(m.view(200, 0), "✗ "+tt.want) {
+			t.Errorf("skew %v: not shown:\n%s", tt.skew, m.view(200, 0))
 		}
 	}
 }

@@ -131,6 +131,8 @@ func (m *formModel) setSize(width, height int) {
 	w := max(width-4-labelWidth-1, 4)
 	for i := range m.inputs {
 		m.inputs[i].Width = w
+		// Scroll the text anew for the new width.
+		m.inputs[i].SetCursor(m.inputs[i].Position())
 	}
 }
 

@@ -44,11 +44,12 @@ func (s session) valid(now time.Time) bool {
 // Results of the commands: one message type per kind of result, errors
 // included.
 type (
-	// accountsMsg is the stored accounts, read at start (startup) or on the
-	// way to the accounts screen.
+	// accountsMsg is the stored accounts, read at start (startup), on the
+	// way home, or again for the accounts screen already shown (reload).
 	accountsMsg struct {
 		accounts []storedAccount
 		startup  bool
+		reload   bool
 		err      error
 	}
 	// accountOpenedMsg: the account is now its server's active one.
@@ -136,15 +137,17 @@ func isNotLoggedIn(err error) bool { return errors.Is(err, client.ErrNotLoggedIn
 // start (no client for the server).
 func failedCmd(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
 
-// loadAccountsCmd reads the stored accounts (no network).
-func loadAccountsCmd(d deps, startup bool) tea.Cmd {
+// loadAccountsCmd reads the stored accounts (no network) for msg.
+func loadAccountsCmd(d deps, msg accountsMsg) tea.Cmd {
 	st := d.store
 	return func() tea.Msg {
 		if st == nil {
-			return accountsMsg{startup: startup, err: errNoClient}
+			msg.err = errNoClient
+			return msg
 		}
 		list, err := st.Accounts()
-		return accountsMsg{accounts: storedAccountsOf(list), startup: startup, err: err}
+		msg.accounts, msg.err = storedAccountsOf(list), err
+		return msg
 	}
 }
 

@@ -192,7 +192,7 @@ func newModel(ctx context.Context, opts Options) *Model {
 // more than one is stored, on the dashboard when one valid one is, on the
 // menu when none is.
 func (m *Model) Init() tea.Cmd {
-	return loadAccountsCmd(m.deps, true)
+	return loadAccountsCmd(m.deps, accountsMsg{startup: true})
 }
 
 // current is the active screen; nil while loading.
@@ -226,10 +226,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case accountsMsg:
-		if m.active != screenLoading {
-			return m, nil
+		switch {
+		case m.active == screenLoading && !msg.reload:
+			return m, m.home(msg).open(m)
+		case m.active == screenAccounts && msg.reload:
+			if msg.err == nil && len(msg.accounts) == 0 {
+				return m, m.home(msg).open(m) // the menu
+			}
+			if msg.err == nil {
+				m.accounts.reload(msg.accounts)
+			}
 		}
-		return m, m.home(msg).open(m)
+		return m, nil
 	}
 	c := m.current()
 	if c == nil {

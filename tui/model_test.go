@@ -241,6 +241,27 @@ func TestGoldenScreens(t *testing.T) {
 	}
 }
 
+// TestResizeReflows: every screen drawn at one size and then resized is the
+// screen drawn at the new size from the start.
+func TestResizeReflows(t *testing.T) {
+	t.Parallel()
+	for _, sc := range screens {
+		for _, sizes := range [][2][2]int{{{80, 24}, {60, 20}}, {{60, 20}, {80, 24}}, {{40, 20}, {80, 24}}} {
+			from, to := sizes[0], sizes[1]
+			resized := newTestRoot(t, sc.opts, from[0], from[1], accountsMsg{})
+			resized.active = screenLoading
+			send(resized, sc.msgs...)
+			send(resized, tea.WindowSizeMsg{Width: to[0], Height: to[1]})
+			fresh := newTestRoot(t, sc.opts, to[0], to[1], accountsMsg{})
+			fresh.active = screenLoading
+			send(fresh, sc.msgs...)
+			if got, want := resized.View(), fresh.View(); got != want {
+				t.Errorf("%s resized from %v to %v:\n%s\nwant\n%s", sc.name, from, to, got, want)
+			}
+		}
+	}
+}
+
 func TestViewFitsAnySize(t *testing.T) {
 	t.Parallel()
 	for _, sc := range screens {

@@ -45,7 +45,9 @@ type navigation interface {
 }
 
 // toHome is the accounts screen when an account is stored, the menu when
-// none is; the stored accounts are read again first.
+// none is. The accounts screen shows at once with the accounts it showed
+// last, if any, so that no key is lost, and takes the ones read again when
+// they come.
 type toHome struct {
 	note    string
 	isError bool
@@ -74,9 +76,14 @@ type toDashboard struct {
 }
 
 func (to toHome) open(m *Model) tea.Cmd {
-	m.active = screenLoading
 	m.homeNote, m.homeNoteIsError = to.note, to.isError
-	return loadAccountsCmd(m.deps, false)
+	if last := m.accounts.all; len(last) > 0 {
+		m.active = screenAccounts
+		m.accounts.show(last, to.note, to.isError)
+		return tea.Batch(m.accounts.tick(), loadAccountsCmd(m.deps, accountsMsg{reload: true}))
+	}
+	m.active = screenLoading
+	return loadAccountsCmd(m.deps, accountsMsg{})
 }
 
 func (to toMenu) open(m *Model) tea.Cmd {
