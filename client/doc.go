@@ -41,7 +41,7 @@
 // WithRefreshMargin). HTTPClient adds the access token to requests for other
 // routes of the same server, and refreshes once when the server answers 401.
 //
-// When the server no longer accepts the session (codes 401001–401004), or
+// When the server no longer accepts the session (api.Code.SessionRejected), or
 // the refresh token has expired by its claims, the stored tokens are removed
 // and the error matches ErrSessionInvalid: the user has to log in again.
 // After a network error or a 5xx answer they are kept.

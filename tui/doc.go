@@ -11,7 +11,7 @@
 //     removed); n logs in to another; / filters;
 //   - menu.go: no account stored — Log in · Register · Quit;
 //   - form.go: the login and register forms (one model, parameterised by
-//     kind), each with a Server field checked by credstore.NormalizeServer,
+//     kind), each with a Server field checked by client.NormalizeBaseURL,
 //     the CLI's own rule;
 //   - dashboard.go: a session — username, server, session id, the tokens'
 //     countdowns with a lifetime bar each (another colour within the

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -13,8 +11,8 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
-	"github.com/dyor-exchange/dyorctl/credstore"
 )
 
 // formKind says which form a formModel is.
@@ -33,19 +31,8 @@ const (
 	fieldConfirm
 )
 
-// The input rules of the account API, checked before sending.
-const (
-	minUsernameRunes = 3
-	maxUsernameRunes = 64
-	minPasswordBytes = 8
-	maxPasswordBytes = 72
-)
-
 // labelWidth is the width of the label column: "Confirm password" and a gap.
 const labelWidth = len("Confirm password") + 2
-
-// badServerText is the rule a Server field broke: the CLI's words.
-const badServerText = "not a usable server URL: want http(s)://host[:port]"
 
 // formModel is the login form or the register form.
 type formModel struct {
@@ -209,7 +196,7 @@ func (m *formModel) submit() tea.Cmd {
 		m.err, m.note = problem, ""
 		return m.focusOn(field)
 	}
-	server, _ := credstore.NormalizeServer(strings.TrimSpace(m.inputs[fieldServer].Value())) // checked
+	server, _ := client.NormalizeBaseURL(strings.TrimSpace(m.inputs[fieldServer].Value())) // checked
 	username := m.inputs[fieldUsername].Value()
 	password := m.inputs[fieldPassword].Value()
 	m.busy, m.submitted, m.server, m.err, m.note = true, username, server, "", ""
@@ -223,9 +210,9 @@ func (m *formModel) submit() tea.Cmd {
 
 // check returns the first field that breaks an input rule, and the rule.
 func (m *formModel) check() (field int, problem string) {
-	// The CLI's rules for --server: the store's key, which is the client's.
-	if _, err := credstore.NormalizeServer(strings.TrimSpace(m.inputs[fieldServer].Value())); err != nil {
-		return fieldServer, badServerText
+	// The CLI's rule for --server, and its words.
+	if _, err := client.NormalizeBaseURL(strings.TrimSpace(m.inputs[fieldServer].Value())); err != nil {
+		return fieldServer, err.Error()
 	}
 	if p := checkUsername(m.inputs[fieldUsername].Value()); p != "" {
 		return fieldUsername, p
@@ -239,29 +226,24 @@ func (m *formModel) check() (field int, problem string) {
 	return 0, ""
 }
 
+// checkUsername and checkPassword apply the contract's input rules
+// (package api) before anything is sent; "" means the value is good.
 func checkUsername(u string) string {
-	switch n := utf8.RuneCountInString(u); {
-	case n == 0:
+	if u == "" {
 		return "enter a username"
-	case !utf8.ValidString(u):
-		return "username must be valid UTF-8"
-	case n < minUsernameRunes || n > maxUsernameRunes:
-		return fmt.Sprintf("username must be %d to %d characters long", minUsernameRunes, maxUsernameRunes)
 	}
-	for _, r := range u {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return "username must not contain whitespace or control characters"
-		}
+	if err := api.CheckUsername(u); err != nil {
+		return err.Error()
 	}
 	return ""
 }
 
 func checkPassword(p string) string {
-	switch n := len(p); {
-	case n == 0:
+	if p == "" {
 		return "enter a password"
-	case n < minPasswordBytes || n > maxPasswordBytes:
-		return fmt.Sprintf("password must be %d to %d bytes long", minPasswordBytes, maxPasswordBytes)
+	}
+	if err := api.CheckPassword(p); err != nil {
+		return err.Error()
 	}
 	return ""
 }

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/internal/contracttest"
 )
 
 // shownForm is a form as the root model shows it.
@@ -142,8 +143,8 @@ func TestFormValidation(t *testing.T) {
 		{"short username", loginForm, []string{"jo", "honeyBunnies"}, "username must be 3 to 64 characters long", fieldUsername},
 		{"long username", loginForm, []string{strings.Repeat("é", 65), "honeyBunnies"}, "username must be 3 to 64 characters long", fieldUsername},
 		{"64 code points", loginForm, []string{strings.Repeat("é", 64), "honeyBunnies"}, "", 0},
-		{"space", loginForm, []string{"john doe", "honeyBunnies"}, "username must not contain whitespace or control characters", fieldUsername},
-		{"no-break space", loginForm, []string{"john\u00a0doe", "honeyBunnies"}, "username must not contain whitespace or control characters", fieldUsername},
+		{"space", loginForm, []string{"john doe", "honeyBunnies"}, "username must not contain whitespace, control or format characters", fieldUsername},
+		{"no-break space", loginForm, []string{"john\u00a0doe", "honeyBunnies"}, "username must not contain whitespace, control or format characters", fieldUsername},
 		{"no password", loginForm, []string{"john@API"}, "enter a password", fieldPassword},
 		{"short password", loginForm, []string{"john@API", "1234567"}, "password must be 8 to 72 bytes long", fieldPassword},
 		{"73 bytes", loginForm, []string{"john@API", strings.Repeat("x", 73)}, "password must be 8 to 72 bytes long", fieldPassword},
@@ -296,22 +297,26 @@ func TestFormServerField(t *testing.T) {
 		{"http://127.0.0.1:8080", "", "http://127.0.0.1:8080"},
 		{"HTTP://LOCALHOST:80/", "", "http://localhost"},
 		{"  https://example.com  ", "", "https://example.com"},
-		{"", badServerText, ""},
-		{"127.0.0.1:8080", badServerText, ""},
-		{"ftp://example.com", badServerText, ""},
-		{"http://user:pw@example.com", badServerText, ""},
+		{"", `"" is not a server URL: it is not http or https`, ""},
+		{"127.0.0.1:8080", "the URL is not a server URL: it does not parse", ""},
+		{"ftp://example.com", `"ftp://example.com" is not a server URL: it is not http or https`, ""},
+		{"http://example.com/?x=1", `"http://example.com/?x=1" is not a server URL: it has a query`, ""},
+		{"http://user:pw@example.com", "the URL is not a server URL: it carries credentials", ""},
 	}
 	for _, tt := range tests {
 		m := newForm(testDeps(fixedNow), loginForm)
 		m.show(tt.server, "john@API", "", false)
 		m.inputs[fieldPassword].SetValue("honeyBunnies")
 		m.update(keyMsg("enter"))
-		if m.err != tt.err {
+		if !strings.HasPrefix(m.err, tt.err) || (tt.err == "") != (m.err == "") {
 			t.Errorf("server %q: err %q, want %q", tt.server, m.err, tt.err)
 		}
 		if tt.err != "" {
 			if m.busy || m.focus != fieldServer {
 				t.Errorf("server %q: busy %v, focus %d", tt.server, m.busy, m.focus)
+			}
+			if strings.Contains(m.err, "pw@") {
+				t.Errorf("server %q: the error repeats the password in the URL", tt.server)
 			}
 			continue
 		}
@@ -335,5 +340,22 @@ func TestCheckRules(t *testing.T) {
 	}
 	if checkPassword(strings.Repeat("x", 8)) != "" || checkPassword(strings.Repeat("x", 7)) == "" {
 		t.Error("checkPassword's bounds")
+	}
+}
+
+// The forms give every row of the shared input-rules table the server's
+// verdict before anything is sent.
+func TestFormInputRulesTable(t *testing.T) {
+	t.Parallel()
+	usernames, passwords := contracttest.InputRules()
+	for _, tc := range usernames {
+		if got := checkUsername(tc.Value) == ""; got != tc.Valid {
+			t.Errorf("checkUsername(%+q) = %q, want valid=%v (%s)", tc.Value, checkUsername(tc.Value), tc.Valid, tc.Note)
+		}
+	}
+	for _, tc := range passwords {
+		if got := checkPassword(tc.Value) == ""; got != tc.Valid {
+			t.Errorf("checkPassword(%d bytes) = %q, want valid=%v", len(tc.Value), checkPassword(tc.Value), tc.Valid)
+		}
 	}
 }

@@ -11,8 +11,8 @@ import (
 )
 
 // AccountStore is where the app finds every stored account of every server:
-// the CLI's credentials file (*credstore.Store, with its Switch and Remove
-// given a context). The app reads it on a command, never in an update.
+// the CLI's credentials file, *credstore.Store. The app uses it in commands,
+// never in an update.
 type AccountStore interface {
 	// Accounts returns every stored account, sorted by server then
 	// username.
@@ -153,3 +153,5 @@ func (m *memoryAccounts) ForServer(server string) client.TokenStore {
 	}
 	return st
 }
+
+var _ AccountStore = (*credstore.Store)(nil)

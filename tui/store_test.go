@@ -14,18 +14,6 @@ import (
 	"github.com/dyor-exchange/dyorctl/mock"
 )
 
-// fileAccounts is the credentials file as the app's AccountStore, as
-// "dyorctl tui" gives it.
-type fileAccounts struct{ *credstore.Store }
-
-func (a fileAccounts) Switch(_ context.Context, server, username string) error {
-	return a.Store.Switch(server, username)
-}
-
-func (a fileAccounts) Remove(_ context.Context, server, username string) error {
-	return a.Store.Remove(server, username)
-}
-
 // fileApp is the app on the credentials file in dir, as "dyorctl tui
 // --server server" runs it, on the clock now.
 func fileApp(t *testing.T, dir, server string, now func() time.Time) (*teatest.TestModel, *recorder) {
@@ -35,7 +23,7 @@ func fileApp(t *testing.T, dir, server string, now func() time.Time) (*teatest.T
 		t.Fatal(err)
 	}
 	rec := &recorder{Model: New(Options{
-		Accounts: fileAccounts{st},
+		Accounts: st,
 		NewClient: func(server string, ts client.TokenStore) (*client.Client, error) {
 			return client.New(server, client.WithTokenStore(ts), client.WithClock(now))
 		},

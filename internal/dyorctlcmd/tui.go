@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dyor-exchange/dyorctl/client"
-	"github.com/dyor-exchange/dyorctl/credstore"
 	"github.com/dyor-exchange/dyorctl/tui"
 )
 
@@ -55,7 +54,7 @@ func tuiRun(ctx context.Context, f *Factory) error {
 	}
 	hc := f.appHTTPClient()
 	return f.RunTUI(ctx, tui.Options{
-		Accounts: tuiAccounts{st},
+		Accounts: st,
 		NewClient: func(server string, store client.TokenStore) (*client.Client, error) {
 			return f.newClientWith(hc, server, store)
 		},
@@ -64,15 +63,4 @@ func tuiRun(ctx context.Context, f *Factory) error {
 		Output:    f.IO.Out,
 		AltScreen: true,
 	})
-}
-
-// tuiAccounts is the credentials file as the app's tui.AccountStore.
-type tuiAccounts struct{ *credstore.Store }
-
-func (a tuiAccounts) Switch(_ context.Context, server, username string) error {
-	return a.Store.Switch(server, username)
-}
-
-func (a tuiAccounts) Remove(_ context.Context, server, username string) error {
-	return a.Store.Remove(server, username)
 }
