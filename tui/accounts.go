@@ -426,6 +426,8 @@ func (m *accountsModel) view(width, height int) string {
 		b.WriteString(statusLine(s, width, m.err, true))
 	case m.note != "":
 		b.WriteString(statusLine(s, width, m.note, false))
+	default:
+		b.WriteString("  " + s.muted.Render(truncate("* marks the active account of each server", max(width-2, 1))) + "\n")
 	}
 	return b.String()
 }

@@ -1,7 +1,7 @@
 // Package tui is dyorctl's interactive terminal app, built with bubbletea v1
 // and bubbles on packages client and credstore.
 //
-// The app has five screens, each a component in its own file:
+// Each screen is a component (nav.go), in a file of its own:
 //
 //   - accounts.go: every stored account of every server in a table (server,
 //     username, the active mark, when the access and refresh tokens expire,
