@@ -18,14 +18,16 @@ cd "$(dirname "$0")/.."
 command -v tmux >/dev/null || { echo "tmux is required" >&2; exit 1; }
 
 work=$(mktemp -d)
-sock="$work/tmux.sock"
+sock="$work/tmux.0.sock"
+runs=0
 pids=()
 cleanup() {
-  tmux -S "$sock" kill-server 2>/dev/null || true
+  for s in "$work"/tmux.*.sock; do tmux -S "$s" kill-server 2>/dev/null || true; done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 
 go build -o "$work/dyorctl" ./cmd/dyorctl
 go build -o "$work/dyormock" ./cmd/dyormock
@@ -58,14 +60,34 @@ wait_for() {
   fail "waited 15s for '$1'"
 }
 keys() { tmux -S "$sock" send-keys -t tui "$@"; }
-# open_tui: the app on A, in a fresh tmux session.
+# cursor_on TEXT...: wait until the accounts screen's cursor row holds each TEXT.
+cursor_on() {
+  for _ in $(seq 300); do
+    local row ok=1
+    row=$(screen | grep -E "^ +> " || true)
+    for t in "$@"; do case "$row" in *"$t"*) ;; *) ok=0;; esac; done
+    [ "$ok" = 1 ] && return 0
+    sleep 0.05
+  done
+  fail "waited 15s for the cursor on $*"
+}
+# pick PORT: filter the accounts by PORT and put the cursor on john@API there.
+pick() {
+  keys /; wait_for "Filter:"
+  keys -l ":$1"; wait_for "Filter: :$1"
+  keys Enter; wait_for "enter open •"
+  keys g; cursor_on "john@API" ":$1"
+}
+# open_tui: the app on A, in a tmux server of its own (the last one's may
+# still be going away).
 open_tui() {
   tmux -S "$sock" kill-server 2>/dev/null || true
+  runs=$((runs + 1)); sock="$work/tmux.$runs.sock"
   tmux -S "$sock" new-session -d -s tui -x 80 -y 24 \
     "'$work/dyorctl' --server '$a' --config-dir '$cfg' tui; echo \"EXIT=\$?\"; sleep 60"
 }
 # bar LABEL: how many filled cells the bar after "LABEL expires in" has.
-bar() { screen | grep -F "$1 expires in" | tr -cd '█' | wc -m; }
+bar() { { screen | grep -F "$1 expires in" || true; } | tr -cd '█' | wc -m; }
 no_token() { if screen | grep -q "eyJ"; then fail "a token is on screen"; fi; }
 
 # --- 1. Nothing stored: the menu, then a login through the form.
@@ -75,13 +97,13 @@ keys Enter
 wait_for "Server            $a"
 keys -l 'john@API'; keys Tab; keys -l 'honeyBunnies'; keys Enter
 wait_for "access expires in"
-screen | grep -qF "john@API" || fail "no username on the dashboard"
+wait_for "Username  john@API"
 wait_for "logged in as john@API"
 echo "ok: logged in through the form (Server filled from --server); the history says so"
 
-c1=$(screen | grep -F "access expires in"); b1=$(bar access)
+c1=$(screen | grep -F "access expires in" || true); b1=$(bar access)
 for _ in $(seq 100); do
-  c2=$(screen | grep -F "access expires in"); b2=$(bar access)
+  c2=$(screen | grep -F "access expires in" || true); b2=$(bar access)
   [ "$c1" != "$c2" ] && [ "$b2" -lt "$b1" ] && break
   sleep 0.05
 done
@@ -97,19 +119,17 @@ DYOR_PASSWORD=password1 ctl --server "$a" login -u quinn >/dev/null 2>&1
 DYOR_PASSWORD=honeyBunnies ctl --server "$b" login -u 'john@API' >/dev/null 2>&1
 open_tui
 wait_for "dyorctl · accounts"
-rows=$(screen | grep -cE "(john@API|quinn) +([0-9]+[dhms]|expired)")
+rows=$(screen | grep -cE "(john@API|quinn) +([0-9]+[dhms]|expired)" || true)
 [ "$rows" = 3 ] || fail "the accounts screen lists $rows accounts with their expiry, not 3"
 echo "ok: the accounts screen lists the three accounts with their expiry"
 
-# Enter on john@API at A: filter by A's port, first row.
-keys /; keys -l ":$port_a"; keys Enter; keys g
-wait_for "Filter: :$port_a"
-screen | grep -E "^ +> " | grep -qF "john@API" || { keys j; }
-screen | grep -E "^ +> " | grep -qF "john@API" || fail "cannot put the cursor on john@API at A"
+# Enter on john@API at A.
+pick "$port_a"
 keys Enter
 wait_for "dyorctl · logged in"
 wait_for "opened john@API"
-ctl --server "$a" status | grep -qF "* john@API (active)" || { ctl --server "$a" status >&2; fail "status does not show john@API active on A"; }
+status=$(ctl --server "$a" status || true)
+grep -qF "* john@API (active)" <<<"$status" || { echo "$status" >&2; fail "status does not show john@API active on A"; }
 echo "ok: Enter opened john@API's dashboard and made it A's active account"
 
 # The history: by hand, automatically, refused by a fault; in that order.
@@ -122,8 +142,8 @@ curl -fsS -X POST -H 'Content-Type: application/json' \
   -d '{"route":"refresh","status":503,"times":1}' "$a/_mock/faults" >/dev/null
 keys r
 wait_for "refresh failed: the server failed"
-history=$(screen | sed -n '/History/,$p' | grep -E "^ +[0-9]{2}:[0-9]{2}:[0-9]{2} ")
-order=$(echo "$history" | grep -oE "refreshed by hand|auto-refreshed|refresh failed" | uniq | head -3 | tr '\n' ',')
+history=$(screen | sed -n '/History/,$p' | grep -E "^ +[0-9]{2}:[0-9]{2}:[0-9]{2} " || true)
+order=$(grep -oE "refreshed by hand|auto-refreshed|refresh failed" <<<"$history" | uniq | sed -n 1,3p | tr '\n' ',')
 case "$order" in
   "refreshed by hand,auto-refreshed,refresh failed,") ;;
   *) fail "the history is not in order (got $order)";;
@@ -134,13 +154,14 @@ no_token
 # Back to the accounts; d on john@API at B.
 keys Escape
 wait_for "dyorctl · accounts"
-keys /; keys -l ":$port_b"; keys Enter; keys g
-screen | grep -E "^ +> " | grep -qF "john@API" || fail "cannot put the cursor on john@API at B"
+pick "$port_b"
 keys d
 wait_for "? log out john@API at $b"
 keys y
 wait_for "john@API: logged out"
-if ctl --server "$a" status | grep -qF "$b"; then ctl --server "$a" status >&2; fail "status still lists john@API at B"; fi
+status=$(ctl --server "$a" status || true)
+grep -qF "* john@API (active)" <<<"$status" || { echo "$status" >&2; fail "status lost john@API at A"; }
+if grep -qF "$b" <<<"$status"; then echo "$status" >&2; fail "status still lists john@API at B"; fi
 sessions=$(curl -fsS "$b/_mock/sessions")
 echo "$sessions" | grep -q '"sessions":\[\]' || fail "B still has a session: $sessions"
 echo "ok: d logged out john@API at B: status no longer lists it, B has no session"

@@ -241,6 +241,27 @@ func TestGoldenScreens(t *testing.T) {
 	}
 }
 
+// TestKeysTypedFast: keys read together are handled one by one, on the
+// screen each leads to; a paste is text.
+func TestKeysTypedFast(t *testing.T) {
+	t.Parallel()
+	m := newTestRoot(t, Options{}, 80, 24, threeAccounts)
+	send(m, "/9090")
+	if !m.accounts.filtering || m.accounts.filter.Value() != "9090" || len(m.accounts.shown) != 1 {
+		t.Fatalf("/9090 typed fast: filtering %v, filter %q", m.accounts.filtering, m.accounts.filter.Value())
+	}
+	m = newTestRoot(t, Options{}, 80, 24, threeAccounts)
+	send(m, "nq") // n opens the login form, where q is text
+	if m.active != screenLogin || m.login.inputs[fieldUsername].Value() != "q" {
+		t.Fatalf("nq: screen %d, username %q", m.active, m.login.inputs[fieldUsername].Value())
+	}
+	m = newTestRoot(t, Options{}, 80, 24, threeAccounts)
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/x"), Paste: true})
+	if m.accounts.filtering {
+		t.Error("a paste was taken for keys")
+	}
+}
+
 // TestResizeReflows: every screen drawn at one size and then resized is the
 // screen drawn at the new size from the start.
 func TestResizeReflows(t *testing.T) {
