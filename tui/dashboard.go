@@ -61,6 +61,7 @@ type dashboardModel struct {
 	auto      bool
 	autoTried string // the token auto-refresh was started for: once per token
 	retries   int    // auto-refresh's failed tries in a row (back-off)
+	retryGen  int    // a retry of an earlier run of failures is dropped
 
 	// clockSkew is how far the server's clock is ahead of this machine's
 	// (negative: behind), once the SDK measures it; 0 = not known. When it
@@ -185,8 +186,8 @@ func (m *dashboardModel) update(msg tea.Msg) (tea.Cmd, navigation) {
 		return m.tick(), nil
 
 	case retryRefreshMsg:
-		if msg.id != m.tickID || !m.auto || m.busy != idle {
-			return nil, nil // another session, auto-refresh off, or busy
+		if msg.id != m.tickID || msg.gen != m.retryGen || !m.auto || m.busy != idle {
+			return nil, nil // another session or run of failures, auto-refresh off, or busy
 		}
 		return m.startRefresh(true), nil
 
@@ -204,6 +205,7 @@ func (m *dashboardModel) update(msg tea.Msg) (tea.Cmd, navigation) {
 		m.session = msg.session
 		m.now = m.deps.now()
 		m.retries = 0
+		m.retryGen++ // a retry still waiting is not needed any more
 		m.note = "session refreshed"
 		if msg.auto {
 			m.note = "session refreshed automatically"
@@ -244,6 +246,7 @@ func (m *dashboardModel) update(msg tea.Msg) (tea.Cmd, navigation) {
 		case key.Matches(msg, m.keys.Auto):
 			m.auto = !m.auto
 			m.retries = 0
+			m.retryGen++
 		case key.Matches(msg, m.keys.Back):
 			if m.busy == idle {
 				return nil, toHome{}
@@ -285,8 +288,8 @@ func (m *dashboardModel) refreshFailed(msg refreshResultMsg) (tea.Cmd, navigatio
 		wait := m.deps.backoff.delay(m.retries)
 		m.retries++
 		m.record("refresh failed: " + why + "; retrying in " + timefmt.Duration(wait))
-		id := m.tickID
-		return tea.Tick(wait, func(time.Time) tea.Msg { return retryRefreshMsg{id: id} }), nil
+		id, gen := m.tickID, m.retryGen
+		return tea.Tick(wait, func(time.Time) tea.Msg { return retryRefreshMsg{id: id, gen: gen} }), nil
 	}
 	m.record("refresh failed: " + why)
 	return nil, nil

@@ -404,20 +404,24 @@ func TestDashboardAutoRefreshBacksOff(t *testing.T) {
 		if want := "refresh failed: cannot reach the server: connection refused; retrying in " + wait; last != want {
 			t.Fatalf("try %d: history says %q, want %q", i, last, want)
 		}
-		m.update(retryRefreshMsg{id: m.tickID})
+		m.update(retryRefreshMsg{id: m.tickID, gen: m.retryGen})
 	}
 	// A success starts the back-off again.
 	m.update(refreshResultMsg{session: testSession(), auto: true})
 	if m.retries != 0 || m.history[len(m.history)-1].text != "auto-refreshed" {
 		t.Errorf("after a success: retries %d, %q", m.retries, m.history[len(m.history)-1].text)
 	}
-	// A retry for an earlier showing, or once auto-refresh is off, does
-	// nothing.
-	m.update(retryRefreshMsg{id: m.tickID - 1})
-	m.update(keyMsg("a"))
-	m.update(retryRefreshMsg{id: m.tickID})
+	// A retry for an earlier showing, an earlier run of failures (here
+	// ended by the success), or once auto-refresh is off, does nothing.
+	m.update(retryRefreshMsg{id: m.tickID - 1, gen: m.retryGen})
+	m.update(retryRefreshMsg{id: m.tickID, gen: m.retryGen - 1})
 	if m.busy != idle {
 		t.Error("a stale retry refreshed")
+	}
+	m.update(keyMsg("a"))
+	m.update(retryRefreshMsg{id: m.tickID, gen: m.retryGen})
+	if m.busy != idle {
+		t.Error("a retry with auto-refresh off refreshed")
 	}
 	// By hand: no retry. Refused (4xx): no retry either.
 	m.update(keyMsg("a"))

@@ -87,9 +87,9 @@ type (
 		id int
 	}
 	// retryRefreshMsg is auto-refresh's next try after a failure; id is the
-	// dashboard showing it was scheduled for.
+	// dashboard showing it was scheduled for, gen the run of failures.
 	retryRefreshMsg struct {
-		id int
+		id, gen int
 	}
 )
 

@@ -143,6 +143,15 @@ func TestAppAccountsOfTwoServers(t *testing.T) {
 		return ":" + u.Port()
 	}
 
+	st, err := credstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := st.Accounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	tm, rec := fileApp(t, dir, a.URL, a.Now)
 	waitScreen(t, tm, rec, "dyorctl · accounts")
 	for _, row := range []string{
@@ -162,10 +171,6 @@ func TestAppAccountsOfTwoServers(t *testing.T) {
 	waitScreen(t, tm, rec, "opened john@API, now active on its server")
 	if !strings.Contains(squeeze(rec.lastFrame()), "Server "+a.URL) {
 		t.Fatalf("not john@API at A:\n%s", rec.lastFrame())
-	}
-	st, err := credstore.Open(dir)
-	if err != nil {
-		t.Fatal(err)
 	}
 	if active, err := st.Active(a.URL); err != nil || active.Username != "john@API" {
 		t.Fatalf("A's active account: %q, %v", active.Username, err)
@@ -198,4 +203,19 @@ func TestAppAccountsOfTwoServers(t *testing.T) {
 	}
 	tm.Send(keyMsg("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(waitTimeout))
+
+	// No token, nor any part of one, was ever on screen.
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, acc := range stored {
+		for _, tok := range []string{acc.Tokens.Access, acc.Tokens.Refresh} {
+			for i := 0; i+16 <= len(tok); i += 4 {
+				for _, f := range rec.frames {
+					if strings.Contains(f.view, tok[i:i+16]) {
+						t.Fatalf("a piece of a token of %s is on screen:\n%s", acc.Username, f.view)
+					}
+				}
+			}
+		}
+	}
 }
