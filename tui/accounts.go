@@ -283,7 +283,8 @@ func (m *accountsModel) update(msg tea.Msg) (tea.Cmd, navigation) {
 		}
 		m.all = kept
 		note, isError := logoutNote(msg.err)
-		return nil, toHome{note: msg.session.Username + ": " + note, isError: isError}
+		u := msg.session.Username
+		return nil, toHome{note: u + ": " + note, isError: isError, event: u + " at " + msg.session.Server + ": " + note}
 
 	case spinner.TickMsg:
 		if m.busy == "" {

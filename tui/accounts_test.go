@@ -137,7 +137,7 @@ func TestAccountsLogoutAsksFirst(t *testing.T) {
 		t.Fatalf("y: busy %q", m.busy)
 	}
 	_, to := m.update(accountLoggedOutMsg{session: threeAccounts.accounts[2].Session})
-	if to != (toHome{note: "quinn: logged out"}) {
+	if to != (toHome{note: "quinn: logged out", event: "quinn at http://127.0.0.1:9090: logged out"}) {
 		t.Errorf("after the logout: to %#v", to)
 	}
 }

@@ -51,6 +51,7 @@ type navigation interface {
 type toHome struct {
 	note    string
 	isError bool
+	event   string // for the history; "" = none
 }
 
 // toMenu is the menu.
@@ -76,6 +77,9 @@ type toDashboard struct {
 }
 
 func (to toHome) open(m *Model) tea.Cmd {
+	if to.event != "" {
+		m.dashboard.record(to.event)
+	}
 	m.homeNote, m.homeNoteIsError = to.note, to.isError
 	if last := m.accounts.all; len(last) > 0 {
 		m.active = screenAccounts
