@@ -288,20 +288,32 @@ func (c *Client) Register(ctx context.Context, username, password string) error 
 }
 
 // Login checks the password, saves the new token pair in the store (with
-// Username set) and returns it. If the tokens cannot be saved, Login
-// returns them with the error.
+// Username set) and returns it. The request is sent from inside the store's
+// Update, so a store that must write a file makes sure it can before the
+// server creates a session (credstore prepares its write first), and a
+// store that cannot stops the login with nothing sent. If the tokens
+// cannot be saved after the server answered, Login returns them with the
+// error, so that the caller can end the session nothing stores.
 func (c *Client) Login(ctx context.Context, username, password string) (Tokens, error) {
-	var res tokenResult
-	if err := c.call(ctx, routeLogin, "", api.Credentials{Username: username, Password: password}, &res); err != nil {
-		return Tokens{}, err
-	}
-	t, err := res.tokens("login")
-	if err != nil {
-		return Tokens{}, err
-	}
-	t.Username = username
-	if err := c.store.Save(ctx, t); err != nil {
+	var t Tokens
+	_, err := c.store.Update(ctx, func(cur Tokens) (Tokens, error) {
+		var res tokenResult
+		if err := c.call(ctx, routeLogin, "", api.Credentials{Username: username, Password: password}, &res); err != nil {
+			return cur, err
+		}
+		got, err := res.tokens("login")
+		if err != nil {
+			return cur, err
+		}
+		got.Username = username
+		t = got
+		return got, nil
+	})
+	switch {
+	case err != nil && !t.IsZero():
 		return t, fmt.Errorf("logged in, but the tokens could not be saved: %w", err)
+	case err != nil:
+		return Tokens{}, err
 	}
 	return t, nil
 }
@@ -561,5 +573,5 @@ func (c *Client) call(ctx context.Context, rt api.Route, bearer string, in, out 
 		return fmt.Errorf("%s: reading the answer (%s): %w", route, statusText(resp.StatusCode), readErr)
 	}
 	// A failure status says enough even when its body was cut short.
-	return decodeAnswer(resp.StatusCode, data, out)
+	return decodeAnswer(resp.StatusCode, data, out, requestSecrets(bearer, in)...)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 	"github.com/dyor-exchange/dyorctl/internal/timefmt"
 )
 
@@ -177,8 +178,8 @@ func (m *accountsModel) fillRows() {
 		}
 		rows[i] = table.Row{
 			mark,
-			cutLeft(a.Session.Server, cols[1].Width),
-			truncate(a.Session.Username, cols[2].Width),
+			cutLeft(safetext.String(a.Session.Server), cols[1].Width),
+			truncate(safetext.String(a.Session.Username), cols[2].Width),
 			shortCountdown(a.Session.AccessExpiresAt, m.now),
 			shortCountdown(a.Session.RefreshExpiresAt, m.now),
 			state,
@@ -407,7 +408,7 @@ func (m *accountsModel) view(width, height int) string {
 		b.WriteString("  " + m.filter.View() + "\n")
 	}
 	if len(m.shown) == 0 {
-		b.WriteString("  " + s.muted.Render("no account matches "+m.filter.Value()) + "\n")
+		b.WriteString("  " + s.muted.Render(truncate(safetext.String("no account matches "+m.filter.Value()), max(width-2, 1))) + "\n")
 	} else {
 		for _, l := range strings.Split(m.table.View(), "\n") {
 			b.WriteString("  " + l + "\n")
@@ -419,7 +420,7 @@ func (m *accountsModel) view(width, height int) string {
 		b.WriteString(busyLine(s, width, m.spinner.View(), m.busy))
 	case m.confirming != nil:
 		a := m.confirming.Session
-		q := "? log out " + a.Username + " at " + a.Server + ": the server ends the session, the account is removed. y/n"
+		q := safetext.String("? log out " + a.Username + " at " + a.Server + ": the server ends the session, the account is removed. y/n")
 		for _, l := range strings.Split(s.renderer.NewStyle().Width(max(width-4, 10)).Render(q), "\n") {
 			b.WriteString("  " + s.selected.Render(strings.TrimRight(l, " ")) + "\n")
 		}

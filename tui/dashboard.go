@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 	"github.com/dyor-exchange/dyorctl/internal/timefmt"
 )
 
@@ -124,7 +125,7 @@ func (m *dashboardModel) record(text string) {
 func (m *dashboardModel) fillPane() {
 	lines := make([]string, len(m.history))
 	for i, e := range m.history {
-		lines[i] = truncate(e.at.Format("15:04:05")+" "+e.text, max(m.pane.Width, 1))
+		lines[i] = truncate(e.at.Format("15:04:05")+" "+safetext.String(e.text), max(m.pane.Width, 1))
 	}
 	m.pane.SetContent(strings.Join(lines, "\n"))
 }
@@ -378,7 +379,7 @@ func (m *dashboardModel) view(width, height int) string {
 			value = "(unknown)"
 		}
 		return "  " + s.label.Render(fmt.Sprintf("%-*s", dashboardLabelWidth, label)) +
-			s.value.Render(truncate(value, valueWidth)) + "\n"
+			s.value.Render(truncate(safetext.String(value), valueWidth)) + "\n"
 	}
 	var b strings.Builder
 	b.WriteString(field("Username", m.session.Username))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
 // formKind says which form a formModel is.
@@ -88,6 +89,8 @@ func (m *formModel) show(server, username, note string, isError bool) tea.Cmd {
 	} else {
 		m.note = note
 	}
+	// Filled in from the store: cleaned as everything shown is.
+	server, username = safetext.String(server), safetext.String(username)
 	m.inputs[fieldServer].SetValue(server)
 	m.inputs[fieldUsername].SetValue(username)
 	focus := fieldServer

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/credstore"
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
 // Options configure the app.
@@ -420,13 +421,15 @@ func (m *Model) helpView(keys help.KeyMap, full bool, width int) string {
 }
 
 // statusLine is a message under a form or the dashboard, wrapped to the
-// width: an error ("✗ …") or a note ("✓ …").
+// width: an error ("✗ …") or a note ("✓ …"). Like everything a screen shows
+// that a server or the store may have written (names, session ids,
+// messages), it goes through safetext first.
 func statusLine(s *styles, width int, text string, isError bool) string {
 	mark, style := "✓ ", s.noteText
 	if isError {
 		mark, style = "✗ ", s.errorText
 	}
-	wrapped := s.renderer.NewStyle().Width(max(width-4, 10)).Render(text)
+	wrapped := s.renderer.NewStyle().Width(max(width-4, 10)).Render(safetext.String(text))
 	var b strings.Builder
 	for i, line := range strings.Split(wrapped, "\n") {
 		prefix := "    "
@@ -440,7 +443,7 @@ func statusLine(s *styles, width int, text string, isError bool) string {
 
 // busyLine is the spinner and what runs.
 func busyLine(s *styles, width int, spin, what string) string {
-	return "  " + spin + " " + s.muted.Render(truncate(what, max(width-6, 1))) + "\n"
+	return "  " + spin + " " + s.muted.Render(truncate(safetext.String(what), max(width-6, 1))) + "\n"
 }
 
 // truncate cuts s to width columns, ending it with "…" when cut.

@@ -373,3 +373,30 @@ func TestTruncate(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileTextIsCleaned: names, session ids and messages a server or the
+// store wrote reach the screen without their escape sequences.
+func TestHostileTextIsCleaned(t *testing.T) {
+	t.Parallel()
+	hostile := testSession()
+	hostile.SessionID = "sid\x1b]0;pwned\x07"
+	hostile.Username = "john\x1b[2J"
+	hostile.Server = "http://127.0.0.1:8080/\u202eevil"
+	one := []storedAccount{{Active: true, Session: hostile}}
+	for name, msgs := range map[string][]any{
+		"dashboard": {accountsMsg{startup: true, accounts: one}, "r", refreshResultMsg{err: &client.APIError{Status: 503, Message: "boom\x1b[31m"}}},
+		"accounts":  {accountsMsg{startup: true, accounts: append(one, threeAccounts.accounts...)}, "d"},
+		"login":     {accountsMsg{startup: true, accounts: one}, "r", refreshResultMsg{err: client.ErrSessionInvalid}},
+	} {
+		m := newTestRoot(t, Options{}, 80, 24, accountsMsg{})
+		m.active = screenLoading
+		send(m, msgs...)
+		v := m.View()
+		if strings.ContainsAny(v, "\x1b\x07\u202e") {
+			t.Errorf("%s: hostile text on screen: %q", name, v)
+		}
+		if !strings.Contains(v, "john") {
+			t.Errorf("%s: the name is gone altogether:\n%s", name, v)
+		}
+	}
+}
