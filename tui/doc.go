@@ -39,7 +39,9 @@
 //
 // Nothing on screen ever shows a password or a token: password fields are
 // masked, the tokens never leave the store and the client, and the screens
-// show the session id (the "sid" claim) only. Colours come from a lipgloss
-// renderer bound to the output, so NO_COLOR (and a non-terminal output) turn
-// them off, the bars included; the layout never depends on colour alone.
+// show the session id (the "sid" claim) only. Names, session ids and
+// messages, which a server or the store wrote, go through safetext before
+// they are drawn. Colours come from a lipgloss renderer bound to the output,
+// so NO_COLOR (and a non-terminal output) turn them off, the bars included;
+// the layout never depends on colour alone.
 package tui
