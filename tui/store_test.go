@@ -219,3 +219,65 @@ func TestAppAccountsOfTwoServers(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryAccounts is the demo's store: the client's own server in its
+// store, any other in memory, one account each.
+func TestMemoryAccounts(t *testing.T) {
+	t.Parallel()
+	srv := mock.Start(t, mock.WithBcryptCost(4), mock.WithClock(func() time.Time { return fixedNow }))
+	c, err := client.New(srv.URL, client.WithClock(srv.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	m := newMemoryAccounts(c)
+	if list, err := m.Accounts(); err != nil || len(list) != 0 {
+		t.Fatalf("empty: %+v, %v", list, err)
+	}
+	if _, err := c.Login(ctx, "john@API", "honeyBunnies"); err != nil {
+		t.Fatal(err)
+	}
+	other, err := client.New("http://127.0.0.1:1", client.WithTokenStore(m.ForServer("http://127.0.0.1:1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := c.Tokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens.Username = "quinn"
+	if err := other.Store().Save(ctx, tokens); err != nil {
+		t.Fatal(err)
+	}
+	list, err := m.Accounts()
+	if err != nil || len(list) != 2 || list[0].Server != "http://127.0.0.1:1" || list[1].Username != "john@API" || !list[1].Active {
+		t.Fatalf("two servers: %+v, %v", list, err)
+	}
+	if err := m.Switch(ctx, srv.URL, "john@API"); err != nil {
+		t.Errorf("switch to the one account: %v", err)
+	}
+	if err := m.Switch(ctx, srv.URL, "nobody"); !isNotLoggedIn(err) {
+		t.Errorf("switch to no account: %v", err)
+	}
+
+	// The logout of the accounts screen: revoked on the server, then gone.
+	lc, err := client.New(srv.URL, client.WithTokenStore(accountTokens{store: m, server: srv.URL, username: "john@API"}), client.WithClock(srv.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lc.Logout(ctx); err != nil {
+		t.Fatalf("logout: %v", err)
+	}
+	if n := len(srv.Sessions()); n != 0 {
+		t.Errorf("%d sessions left on the server", n)
+	}
+	if list, _ := m.Accounts(); len(list) != 1 || list[0].Username != "quinn" {
+		t.Errorf("after the logout: %+v", list)
+	}
+	if err := lc.Logout(ctx); !isNotLoggedIn(err) {
+		t.Errorf("a second logout: %v", err)
+	}
+	if err := (accountTokens{store: m, server: srv.URL, username: "john@API"}).Save(ctx, tokens); err == nil {
+		t.Error("accountTokens saved tokens")
+	}
+}
