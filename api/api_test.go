@@ -88,6 +88,8 @@ func TestOperations(t *testing.T) {
 		"/_mock/faults":            {"GET", "POST", "DELETE"},
 		"/_mock/clock":             {"GET", "POST"},
 		"/_mock/requests":          {"GET"},
+		"/_mock/tenants":           {"GET", "POST"},
+		"/_mock/tenants/{id}":      {"DELETE"},
 	}
 	if n := doc.Paths.Len(); n != len(want) {
 		t.Errorf("%d paths, want %d", n, len(want))

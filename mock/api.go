@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/dyor-exchange/dyorctl/api"
 )
 
@@ -60,6 +58,8 @@ func (s *Server) routes() http.Handler {
 				return
 			}
 			s.control(w, r)
+		case strings.HasPrefix(path, TenantPrefix) && s.parent == nil:
+			s.serveTenant(w, r)
 		default:
 			s.serveAPI(w, r)
 		}
@@ -186,7 +186,10 @@ func (s *Server) login(r *http.Request) ([]byte, *Error) {
 	if s.accounts.lockedAt(acc, s.clock.Now()) {
 		return nil, errAccountLocked
 	}
-	ok := bcrypt.CompareHashAndPassword(s.accounts.hashOf(acc), []byte(password)) == nil
+	ok, e := s.accounts.checkPassword(acc, password)
+	if e != nil {
+		return nil, e
+	}
 	if locked := s.accounts.recordLogin(acc, ok, s.clock.Now(), s.cfg.lockoutAttempts, s.cfg.lockoutDuration); !ok {
 		if locked {
 			return nil, apiErr(CodeWrongPassword, "wrong password; the account is now locked for %s", s.cfg.lockoutDuration)

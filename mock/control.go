@@ -147,6 +147,8 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 		result, e = s.controlFaults(r)
 	case path == "/clock":
 		result, e = s.controlClock(r)
+	case path == "/tenants" || strings.HasPrefix(path, "/tenants/"):
+		result, e = s.controlTenants(r, strings.TrimPrefix(path, "/tenants"))
 	case path == "/requests":
 		if r.Method != http.MethodGet {
 			e = errMethodNotAllowed(r.Method, "GET")

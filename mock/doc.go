@@ -18,5 +18,9 @@
 // forward, a bounded request journal, and reset.
 //
 // All state belongs to one Server (there are no package globals), so parallel
-// tests each get their own. No lock is held while hashing or signing.
+// tests each get their own. No lock is held while hashing or signing. A server
+// at the default options starts as fast as httptest.NewServer: seed accounts
+// are hashed on first use. A login whose password verified before skips bcrypt
+// (WithLoginCache). NewTenant (POST /_mock/tenants) makes a tenant: a Server of
+// its own, served under URL/t/{id}, for parallel workers sharing one process.
 package mock

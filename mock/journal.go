@@ -20,21 +20,28 @@ type Request struct {
 	Time       time.Time `json:"time"` // on the server's clock
 }
 
-// journal keeps the last n API requests in a ring.
+// journal keeps the last n API requests in a ring. The ring grows to n as
+// requests come, so an idle server (or tenant) holds no room for them.
 type journal struct {
 	mu   sync.Mutex
 	ring []Request
+	size int
 	next int
 	full bool
 }
 
-func newJournal(n int) *journal { return &journal{ring: make([]Request, n)} }
+func newJournal(n int) *journal { return &journal{size: n} }
 
 func (j *journal) add(r Request) {
 	j.mu.Lock()
-	j.ring[j.next] = r
-	j.next++
-	if j.next == len(j.ring) {
+	if len(j.ring) < j.size {
+		j.ring = append(j.ring, r)
+		j.next = len(j.ring)
+	} else {
+		j.ring[j.next] = r
+		j.next++
+	}
+	if j.next == j.size {
 		j.next, j.full = 0, true
 	}
 	j.mu.Unlock()
@@ -55,7 +62,7 @@ func (j *journal) list() []Request {
 func (j *journal) clear() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	clear(j.ring)
+	j.ring = nil
 	j.next, j.full = 0, false
 }
 
