@@ -551,6 +551,13 @@ func (c *Client) call(ctx context.Context, rt api.Route, bearer string, in, out 
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+	} else if rt.Method == http.MethodGet {
+		// net/http sends a GET again by itself when a reused connection
+		// closes before the answer; a refresh that reached the server has
+		// rotated the session, so it must never be resent. A request body
+		// that cannot be replayed rules that out (it is empty: nothing is
+		// sent).
+		req.Body, req.GetBody = io.NopCloser(strings.NewReader("")), nil
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)

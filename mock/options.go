@@ -50,6 +50,9 @@ type config struct {
 	loginCache      bool
 	maxTenants      int
 	tenantIdleTTL   time.Duration
+	refreshGrace    time.Duration // settings.go
+	leakThreshold   int
+	failOn          []FindingKind // findings.go
 }
 
 // WithAccessTTL sets the lifetime of access tokens (default 15m).

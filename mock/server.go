@@ -34,6 +34,9 @@ type Server struct {
 	sessions *sessions
 	faults   *faults
 	journal  *journal
+	findings findings
+	settings settings
+	start0   Settings // the settings Reset brings back
 
 	tenants  tenants      // the tenants this server serves under /t/{id}
 	parent   *Server      // for a tenant: the server that serves it
@@ -90,6 +93,10 @@ func New(opts ...Option) (*Server, error) {
 // newServer builds a server from a checked configuration, without its
 // background work: a tenant has none of its own.
 func newServer(cfg config) (*Server, error) {
+	start0, err := cfg.startSettings()
+	if err != nil {
+		return nil, err
+	}
 	// One read of the OS's generator for the signing secret (unless given)
 	// and the login cache's key, which never leaves this process's memory.
 	random := make([]byte, 64)
@@ -109,11 +116,14 @@ func newServer(cfg config) (*Server, error) {
 		journal:  newJournal(cfg.journalSize),
 		stop:     make(chan struct{}),
 		sweepInt: time.Minute,
+		start0:   start0,
 	}
+	s.settings.set(start0)
 	if cfg.statePath != "" {
 		if err := s.loadState(cfg.statePath); err != nil {
 			return nil, err
 		}
+		s.sessions.recount(s.clock.Now().Unix())
 	}
 	if err := s.addSeeds(); err != nil {
 		return nil, err
@@ -164,6 +174,7 @@ func Start(t TB, opts ...Option) *Server {
 		t.Fatalf("mock: listening on a loopback port: %v", err)
 	}
 	s.start(ln)
+	s.failOnFindingsAtCleanup(t) // runs after Close
 	t.Cleanup(s.Close)
 	return s
 }
@@ -286,7 +297,7 @@ func (s *Server) background() {
 // server's clock and returns how many it deleted. It runs every minute and
 // after every Advance; tests may call it to make the state settle.
 func (s *Server) Sweep() int {
-	return s.sessions.sweep(s.clock.Now().Unix())
+	return s.sessions.sweep(s.clock.Now().Unix(), s.settings.refreshGrace())
 }
 
 func (s *Server) addSeeds() error {

@@ -35,6 +35,7 @@ type serveOptions struct {
 	urlFile         string
 	accessTTL       time.Duration
 	refreshTTL      time.Duration
+	refreshGrace    time.Duration
 	bcryptCost      int
 	secret          string
 	issuer          string
@@ -130,6 +131,7 @@ A flag beats its variable.`,
 	f.StringVar(&o.urlFile, "url-file", "", "write the server's URL to this file once it is ready")
 	f.DurationVar(&o.accessTTL, "access-ttl", mock.DefaultAccessTTL, "lifetime of access tokens")
 	f.DurationVar(&o.refreshTTL, "refresh-ttl", mock.DefaultRefreshTTL, "lifetime of refresh tokens and sessions")
+	f.DurationVar(&o.refreshGrace, "refresh-grace", 0, "for this long after a rotation, answer the previous refresh token with the same pair (0 = strict)")
 	f.IntVar(&o.bcryptCost, "bcrypt-cost", 10, "bcrypt cost of password hashes (4 is fast, for tests)")
 	f.StringVar(&o.secret, "secret", "", "HS256 signing secret (default: random per start, so tokens die with the process)")
 	f.StringVar(&o.issuer, "issuer", mock.DefaultIssuer, "iss claim of issued tokens")
@@ -189,6 +191,7 @@ func (o *serveOptions) mockOptions(logger *slog.Logger) ([]mock.Option, error) {
 	opts := []mock.Option{
 		mock.WithAccessTTL(o.accessTTL),
 		mock.WithRefreshTTL(o.refreshTTL),
+		mock.WithRefreshGrace(o.refreshGrace),
 		mock.WithBcryptCost(o.bcryptCost),
 		mock.WithIssuer(o.issuer),
 		mock.WithLockout(o.lockoutAttempts, o.lockoutDuration),
