@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -120,6 +121,7 @@ type appConfig struct {
 	loggedIn bool // start with a stored session of john@API
 	width    int
 	height   int
+	backoff  backoff // of auto-refresh; zero = the default
 }
 
 func startApp(t *testing.T, cfg appConfig) *app {
@@ -156,6 +158,7 @@ func startApp(t *testing.T, cfg appConfig) *app {
 		renderer: asciiRenderer(),
 		now:      srv.Now,
 		timeout:  waitTimeout,
+		backoff:  cfg.backoff,
 	})}
 	a := &app{t: t, srv: srv, store: store, client: c, rec: rec, passwords: []string{"honeyBunnies"}}
 	a.tm = teatest.NewTestModel(t, rec, teatest.WithInitialTermSize(cfg.width, cfg.height))
@@ -313,7 +316,7 @@ func TestAppLoginRefreshLogout(t *testing.T) {
 		t.Errorf("store after logout: %v", err)
 	}
 	view := a.finish("q")
-	teatest.RequireEqualOutput(t, []byte(view))
+	teatest.RequireEqualOutput(t, []byte(a.masked(view)))
 }
 
 func TestAppWrongPassword(t *testing.T) {
@@ -335,7 +338,7 @@ func TestAppWrongPassword(t *testing.T) {
 		t.Errorf("store after a wrong password: %v", err)
 	}
 	view := a.finish("ctrl+c")
-	teatest.RequireEqualOutput(t, []byte(view))
+	teatest.RequireEqualOutput(t, []byte(a.masked(view)))
 }
 
 func TestAppRegister(t *testing.T) {
@@ -386,16 +389,16 @@ func TestAppHelpToggles(t *testing.T) {
 	a := startApp(t, appConfig{loggedIn: true})
 	a.waitFor("auto-refresh: off")
 	a.press("?")
-	a.waitFor("toggle auto-refresh")
+	a.waitFor("history page up")
 	a.press("?")
 	a.waitFor("? more")
-	if strings.Contains(a.rec.lastFrame(), "toggle auto-refresh") {
+	if strings.Contains(a.rec.lastFrame(), "history page up") {
 		t.Errorf("full help still shown:\n%s", a.rec.lastFrame())
 	}
 	a.press("a")
 	a.waitFor("auto-refresh: on")
 	a.press("?")
-	a.waitFor("close this help")
+	a.waitFor("history page up")
 	ids := a.sessionIDs()
 	view := a.finish("q")
 	teatest.RequireEqualOutput(t, []byte(a.masked(view, ids...)))
@@ -416,9 +419,9 @@ func TestAppResize(t *testing.T) {
 	a.press("j")
 	a.tm.Send(tea.WindowSizeMsg{Width: 100, Height: 30})
 	a.press("k")
-	a.waitFor("↑↓ move • enter choose • q quit • ? more")
+	a.waitFor("↑/k up • ↓/j down • enter choose • q quit • ? more")
 	view := a.finish("q") // finish checks that every frame fit its size
-	teatest.RequireEqualOutput(t, []byte(view))
+	teatest.RequireEqualOutput(t, []byte(a.masked(view)))
 }
 
 func TestAppStartsLoggedIn(t *testing.T) {
@@ -442,12 +445,14 @@ func TestAppRevokedSessionOnRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.press("r")
-	a.waitFor("session expired, log in again")
-	a.waitFor("> Log in")
+	// The login form, for the same account, saying why.
+	a.waitFor("the server no longer accepts the session of john@API")
+	a.waitFor("> Password")
+	a.waitFor("Username          john@API")
 	if _, err := a.client.Tokens(context.Background()); !errors.Is(err, client.ErrNotLoggedIn) {
 		t.Errorf("store after a rejected refresh: %v", err)
 	}
-	a.finish("q")
+	a.finish("ctrl+c") // q is text in a form
 }
 
 func TestAppLogoutServerUnreachable(t *testing.T) {
@@ -493,5 +498,99 @@ func TestAppCountdownTicks(t *testing.T) {
 	}
 	a.waitFor("access expires in 14m 28s")
 	a.waitFor("refresh expires in 6d 23h 59m")
+	a.finish("q")
+}
+
+// historyOrder is the events of the history pane on screen, in order, each
+// with its time.
+func (a *app) historyOrder() []string {
+	a.t.Helper()
+	frame := a.rec.lastFrame()
+	i := strings.Index(frame, "History")
+	if i < 0 {
+		a.t.Fatalf("no history on screen:\n%s", frame)
+	}
+	var events []string
+	for _, l := range strings.Split(frame[i:], "\n")[1:] {
+		l = strings.TrimSpace(l)
+		if len(l) > 9 && l[2] == ':' && l[5] == ':' && l[8] == ' ' {
+			events = append(events, l)
+		}
+	}
+	return events
+}
+
+// TestAppHistory: a manual refresh, an auto-refresh and a refresh refused by
+// a fault of the mock, in the history in that order, with their times.
+func TestAppHistory(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, appConfig{loggedIn: true})
+	a.waitFor("auto-refresh: off")
+	a.press("r")
+	a.waitFor("refreshed by hand")
+	a.press("a")
+	a.waitFor("auto-refresh: on")
+	if err := a.srv.Advance(14*time.Minute + 40*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor("auto-refreshed")
+	if err := a.srv.AddFault(mock.Fault{Route: "refresh", Status: 503, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	a.press("a", "r") // auto-refresh off: nothing retries behind our back
+	a.waitFor("refresh failed: the server failed")
+	want := []string{
+		"03:04:05 opened the stored session of john@API",
+		"03:04:05 refreshed by hand",
+		"03:18:45 auto-refreshed",
+		"03:18:45 refresh failed: the server failed: ",
+	}
+	got := a.historyOrder()
+	if len(got) != len(want) {
+		t.Fatalf("history %q, want %q", got, want)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("event %d: %q, want %q…", i, got[i], want[i])
+		}
+	}
+	if ids := a.sessionIDs(); len(ids) != 1 {
+		t.Errorf("sessions after a refused refresh: %v (the user stays logged in)", ids)
+	}
+	a.finish("q")
+}
+
+// TestAppAutoRefreshRetries: auto-refresh meets a server that cannot be
+// reached, says so in the history, and tries again after a back-off until
+// it succeeds, never logging out.
+func TestAppAutoRefreshRetries(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, appConfig{loggedIn: true, backoff: backoff{first: 10 * time.Millisecond, most: 40 * time.Millisecond}})
+	a.waitFor("auto-refresh: off")
+	if err := a.srv.AddFault(mock.Fault{Route: "refresh", Drop: true, Times: 3}); err != nil {
+		t.Fatal(err)
+	}
+	a.press("a")
+	a.waitFor("auto-refresh: on")
+	if err := a.srv.Advance(14*time.Minute + 40*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor("auto-refreshed")
+	var tries []string
+	for _, e := range a.historyOrder() {
+		if strings.Contains(e, "refresh failed: cannot reach the server") {
+			tries = append(tries, e[strings.LastIndex(e, "retrying in "):])
+		}
+	}
+	// The test's back-off is in milliseconds: "0s" each.
+	if fmt.Sprint(tries) != "[retrying in 0s retrying in 0s retrying in 0s]" {
+		t.Errorf("tries %q", tries)
+	}
+	if n := a.requests("refresh"); n != 4 {
+		t.Errorf("%d refresh requests, want 4 (3 dropped, 1 answered)", n)
+	}
+	if _, err := a.client.Tokens(context.Background()); err != nil {
+		t.Errorf("logged out by a network failure: %v", err)
+	}
 	a.finish("q")
 }

@@ -8,10 +8,14 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/progress"
 	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
+	"github.com/dyor-exchange/dyorctl/internal/timefmt"
 )
 
 // What the dashboard is busy with.
@@ -23,51 +27,128 @@ const (
 
 // Auto-refresh starts this long before the access token expires: 30 s, or a
 // tenth of the token's lifetime if that is shorter, but never less than 5 s.
+// It is the app's refresh margin: the access bar changes colour there.
 const (
 	autoRefreshLead    = 30 * time.Second
 	autoRefreshMinLead = 5 * time.Second
 )
 
-const sessionExpiredNote = "session expired, log in again"
+// The history keeps the last historyLimit events of the run.
+const historyLimit = 200
 
-// dashboardModel is the screen shown when logged in.
+// skewWarnAt is how far the server's clock may be from this machine's
+// before the dashboard says so.
+const skewWarnAt = 5 * time.Second
+
+// historyEntry is an event of the run, at the app's clock.
+type historyEntry struct {
+	at   time.Time
+	text string
+}
+
+// dashboardModel is the screen of a session. Its history lasts the whole
+// run, across accounts and logins.
 type dashboardModel struct {
 	deps    deps
 	keys    dashboardKeyMap
 	spinner spinner.Model
+	bar     progress.Model
 
 	session session
+	shownAt time.Time // when the session was shown: a bar's start if no "iat"
 	now     time.Time // of the last tick: the countdowns are drawn from it
 	tickID  int       // the running tick loop; ticks of older loops are dropped
 
 	auto      bool
 	autoTried string // the token auto-refresh was started for: once per token
+	retries   int    // auto-refresh's failed tries in a row (back-off)
+	retryGen  int    // a retry of an earlier run of failures is dropped
+
+	// clockSkew is how far the server's clock is ahead of this machine's
+	// (negative: behind), once the SDK measures it; 0 = not known. When it
+	// is skewWarnAt or more either way, the dashboard warns that the
+	// countdowns, read from the tokens, may be off by as much.
+	clockSkew time.Duration
 
 	busy      string // idle, refreshing or loggingOut
 	err, note string
 	fullHelp  bool
 
-	goTo any // toMenu, toForm or toDashboard: the screen to show next
+	history       []historyEntry
+	pane          viewport.Model
+	width, height int
 }
 
-func newDashboard(d deps) dashboardModel {
-	return dashboardModel{deps: d, keys: newDashboardKeyMap(), spinner: d.styles.newSpinner()}
+func newDashboard(d deps) *dashboardModel {
+	keys := newDashboardKeyMap()
+	pane := viewport.New(defaultWidth, 5)
+	pane.KeyMap = keys.Scroll
+	pane.MouseWheelEnabled = false
+	return &dashboardModel{
+		deps:    d,
+		keys:    keys,
+		spinner: d.styles.newSpinner(),
+		bar:     d.styles.newBar(),
+		pane:    pane,
+		width:   defaultWidth,
+	}
 }
 
-// show returns the dashboard for s, and the command that starts its tick
-// loop (replacing any loop of an earlier showing).
-func (m dashboardModel) show(s session, note string) (dashboardModel, tea.Cmd) {
+// show shows s, with event in the history, and returns the command that
+// starts its tick loop (replacing any loop of an earlier showing).
+func (m *dashboardModel) show(s session, event string) tea.Cmd {
 	m.session = s
 	m.now = m.deps.now()
+	m.shownAt = m.now
 	m.tickID++
-	m.auto, m.autoTried = false, ""
-	m.busy, m.err, m.note = idle, "", note
+	m.auto, m.autoTried, m.retries = false, "", 0
+	m.busy, m.err, m.note = idle, "", ""
 	m.fullHelp = false
-	return m, m.tick()
+	if event != "" {
+		m.record(event)
+	}
+	return m.tick()
+}
+
+// record adds an event to the history, and scrolls to it.
+func (m *dashboardModel) record(text string) {
+	m.history = append(m.history, historyEntry{at: m.deps.now(), text: text})
+	if len(m.history) > historyLimit {
+		m.history = m.history[len(m.history)-historyLimit:]
+	}
+	m.fillPane()
+	m.pane.GotoBottom()
+}
+
+// fillPane writes the history into the pane, one line per event cut to the
+// pane's width.
+func (m *dashboardModel) fillPane() {
+	lines := make([]string, len(m.history))
+	for i, e := range m.history {
+		lines[i] = truncate(e.at.Format("15:04:05")+" "+safetext.String(e.text), max(m.pane.Width, 1))
+	}
+	m.pane.SetContent(strings.Join(lines, "\n"))
+}
+
+// The lines of the dashboard above the history pane when the status is one
+// line: three fields, an empty line, two countdowns, auto-refresh, an empty
+// line, the status, an empty line, the pane's heading.
+const dashboardTopLines = 11
+
+func (m *dashboardModel) setSize(width, height int) {
+	m.width, m.height = width, height
+	m.pane.Width = max(width-2, 1)
+	paneHeight := 5 // until the terminal's height is known
+	if height > 0 {
+		paneHeight = max(height-dashboardTopLines, 1)
+	}
+	m.pane.Height = paneHeight
+	m.fillPane()
+	m.pane.GotoBottom()
 }
 
 // tick waits until the countdowns next change (about a second).
-func (m dashboardModel) tick() tea.Cmd {
+func (m *dashboardModel) tick() tea.Cmd {
 	id := m.tickID
 	return tea.Tick(nextTick(m.session.AccessExpiresAt.Sub(m.now)), func(time.Time) tea.Msg {
 		return dashboardTickMsg{id: id}
@@ -88,103 +169,153 @@ func nextTick(remaining time.Duration) time.Duration {
 	return frac + 20*time.Millisecond
 }
 
-func (m dashboardModel) update(msg tea.Msg) (dashboardModel, tea.Cmd) {
+func (m *dashboardModel) update(msg tea.Msg) (tea.Cmd, navigation) {
 	switch msg := msg.(type) {
 	case dashboardTickMsg:
 		if msg.id != m.tickID {
-			return m, nil
+			return nil, nil
 		}
 		m.now = m.deps.now()
 		if !m.session.valid(m.now) && m.busy == idle {
-			m.goTo = toMenu{note: sessionExpiredNote, isError: true}
-			return m, nil // and the tick loop ends
+			m.record("the session of " + m.session.Username + " expired")
+			return nil, m.toLogin(expiredNote(m.session)) // and the tick loop ends
 		}
 		if m.autoRefreshDue() {
 			m.autoTried = m.tokenKey()
-			var cmd tea.Cmd
-			m, cmd = m.startRefresh(true)
-			return m, tea.Batch(m.tick(), cmd)
+			return tea.Batch(m.tick(), m.startRefresh(true)), nil
 		}
-		return m, m.tick()
+		return m.tick(), nil
+
+	case retryRefreshMsg:
+		if msg.id != m.tickID || msg.gen != m.retryGen || !m.auto || m.busy != idle {
+			return nil, nil // another session or run of failures, auto-refresh off, or busy
+		}
+		return m.startRefresh(true), nil
 
 	case refreshResultMsg:
 		if m.busy != refreshing {
-			return m, nil
+			return nil, nil
 		}
 		m.busy = idle
 		if msg.err != nil {
-			if errors.Is(msg.err, client.ErrSessionInvalid) || errors.Is(msg.err, client.ErrNotLoggedIn) {
-				m.goTo = toMenu{note: sessionExpiredNote, isError: true}
-				return m, nil
-			}
-			m.err = errorText(msg.err, m.session.Username)
-			return m, nil
+			return m.refreshFailed(msg)
 		}
 		if msg.session.Username == "" {
 			msg.session.Username = m.session.Username
 		}
 		m.session = msg.session
 		m.now = m.deps.now()
+		m.retries = 0
+		m.retryGen++ // a retry still waiting is not needed any more
 		m.note = "session refreshed"
 		if msg.auto {
 			m.note = "session refreshed automatically"
+			m.record("auto-refreshed")
+		} else {
+			m.record("refreshed by hand")
 		}
-		return m, nil
+		return nil, nil
 
 	case logoutResultMsg:
 		if m.busy != loggingOut {
-			return m, nil
+			return nil, nil
 		}
 		m.busy = idle
 		note, isError := logoutNote(msg.err)
-		m.goTo = toMenu{note: note, isError: isError}
-		return m, nil
+		m.record(m.session.Username + ": " + note)
+		return nil, toHome{note: note, isError: isError}
 
 	case spinner.TickMsg:
 		if m.busy == idle {
-			return m, nil // the spinner stops
+			return nil, nil // the spinner stops
 		}
 		var cmd tea.Cmd
 		m.spinner, cmd = m.spinner.Update(msg)
-		return m, cmd
+		return cmd, nil
 
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, m.keys.Refresh):
 			if m.busy == idle {
-				return m.startRefresh(false)
+				return m.startRefresh(false), nil
 			}
 		case key.Matches(msg, m.keys.Logout):
 			if m.busy == idle {
 				m.busy, m.err, m.note = loggingOut, "", ""
-				return m, tea.Batch(logoutCmd(m.deps), m.spinner.Tick)
+				return tea.Batch(logoutCmd(m.deps, m.session.Server), m.spinner.Tick), nil
 			}
 		case key.Matches(msg, m.keys.Auto):
 			m.auto = !m.auto
+			m.retries = 0
+			m.retryGen++
+		case key.Matches(msg, m.keys.Back):
+			if m.busy == idle {
+				return nil, toHome{}
+			}
 		case key.Matches(msg, m.keys.Help):
 			m.fullHelp = !m.fullHelp
 		case key.Matches(msg, m.keys.Quit):
-			return m, tea.Quit
+			return tea.Quit, nil
+		default:
+			var cmd tea.Cmd
+			m.pane, cmd = m.pane.Update(msg)
+			return cmd, nil
 		}
 	}
-	return m, nil
+	return nil, nil
 }
 
-func (m dashboardModel) startRefresh(auto bool) (dashboardModel, tea.Cmd) {
+// refreshFailed handles a refresh that did not succeed. A session the
+// server no longer accepts leads to the login form; a failure that may pass
+// (network, 5xx) is retried with back-off while auto-refresh is on; the
+// user is never logged out for it.
+func (m *dashboardModel) refreshFailed(msg refreshResultMsg) (tea.Cmd, navigation) {
+	s := m.session
+	switch {
+	case errors.Is(msg.err, client.ErrSessionInvalid) && !s.valid(m.deps.now()):
+		m.record("the session of " + s.Username + " expired")
+		return nil, m.toLogin(expiredNote(s))
+	case errors.Is(msg.err, client.ErrSessionInvalid):
+		m.record("session revoked elsewhere: the server no longer accepts it")
+		return nil, m.toLogin("the server no longer accepts the session of " + s.Username +
+			" (it was revoked or replaced elsewhere): log in again")
+	case errors.Is(msg.err, client.ErrNotLoggedIn):
+		m.record("logged out elsewhere: no stored session")
+		return nil, m.toLogin("the session of " + s.Username + " was logged out elsewhere: log in again")
+	}
+	why := errorText(msg.err, s.Username)
+	m.err = why
+	if msg.auto && m.auto && transient(msg.err) {
+		wait := m.deps.backoff.delay(m.retries)
+		m.retries++
+		m.record("refresh failed: " + why + "; retrying in " + timefmt.Duration(wait))
+		id, gen := m.tickID, m.retryGen
+		return tea.Tick(wait, func(time.Time) tea.Msg { return retryRefreshMsg{id: id, gen: gen} }), nil
+	}
+	m.record("refresh failed: " + why)
+	return nil, nil
+}
+
+// toLogin is the login form for the session's account, saying why.
+func (m *dashboardModel) toLogin(why string) navigation {
+	return toForm{kind: loginForm, server: m.session.Server, username: m.session.Username, note: why, isError: true}
+}
+
+func (m *dashboardModel) startRefresh(auto bool) tea.Cmd {
 	m.busy, m.err, m.note = refreshing, "", ""
-	return m, tea.Batch(refreshCmd(m.deps, auto), m.spinner.Tick)
+	return tea.Batch(refreshCmd(m.deps, m.session.Server, auto), m.spinner.Tick)
 }
 
 // tokenKey names the current access token for "once per token".
-func (m dashboardModel) tokenKey() string {
+func (m *dashboardModel) tokenKey() string {
 	return fmt.Sprintf("%s@%d", m.session.SessionID, m.session.AccessExpiresAt.Unix())
 }
 
 // autoRefreshDue reports whether auto-refresh should refresh now: it is on,
 // nothing runs, the access token expires within the lead, and auto-refresh
-// has not been tried for this token yet (a failed try is not repeated every
-// second; r still works).
-func (m dashboardModel) autoRefreshDue() bool {
+// has not been tried for this token yet (a failure is retried with back-off
+// instead; r still works).
+func (m *dashboardModel) autoRefreshDue() bool {
 	if !m.auto || m.busy != idle || m.autoTried == m.tokenKey() {
 		return false
 	}
@@ -205,32 +336,42 @@ func countdown(expires, now time.Time) string {
 	if d <= 0 {
 		return "expired"
 	}
-	return "expires in " + formatDuration(d)
+	return "expires in " + timefmt.Duration(d)
 }
 
-// formatDuration writes d, rounded down to the second, in its three largest
-// units ("6d 23h 59m", "2h 5m 0s", "14m 32s", "9s").
-func formatDuration(d time.Duration) string {
-	s := int64(d / time.Second)
-	days, hours, mins, secs := s/86400, s/3600%24, s/60%60, s%60
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%dd %dh %dm", days, hours, mins)
-	case hours > 0:
-		return fmt.Sprintf("%dh %dm %ds", hours, mins, secs)
-	case mins > 0:
-		return fmt.Sprintf("%dm %ds", mins, secs)
+// lifetime is what is left of a token that expires at expires, as a
+// fraction of its whole life from issued (or, unknown, from since), and
+// whether it is within margin of its end.
+func lifetime(issued, since, expires, now time.Time, margin time.Duration) (left float64, low bool) {
+	start := issued
+	if start.IsZero() || !start.Before(expires) {
+		start = since
 	}
-	return fmt.Sprintf("%ds", secs)
+	total := expires.Sub(start)
+	remaining := expires.Sub(now)
+	if total <= 0 || remaining <= 0 {
+		return 0, true
+	}
+	return min(float64(remaining)/float64(total), 1), remaining <= margin
 }
 
-func (m dashboardModel) title() string { return "logged in" }
+func (m *dashboardModel) title() string { return "logged in" }
 
-func (m dashboardModel) helpKeys() (help.KeyMap, bool) { return m.keys, m.fullHelp }
+func (m *dashboardModel) helpKeys() (help.KeyMap, bool) { return m.keys, m.fullHelp }
 
 const dashboardLabelWidth = len("Username") + 2
 
-func (m dashboardModel) view(width int) string {
+// countdownWidth is the longest countdown line, "refresh expires in 6d 23h
+// 59m"; the bars start after it.
+const countdownWidth = len("refresh expires in 6d 23h 59m")
+
+// The bars are at most maxBarWidth wide and not drawn under minBarWidth.
+const (
+	maxBarWidth = 40
+	minBarWidth = 6
+)
+
+func (m *dashboardModel) view(width, height int) string {
 	s := m.deps.styles
 	valueWidth := max(width-2-dashboardLabelWidth, 1)
 	field := func(label, value string) string {
@@ -238,20 +379,34 @@ func (m dashboardModel) view(width int) string {
 			value = "(unknown)"
 		}
 		return "  " + s.label.Render(fmt.Sprintf("%-*s", dashboardLabelWidth, label)) +
-			s.value.Render(truncate(value, valueWidth)) + "\n"
+			s.value.Render(truncate(safetext.String(value), valueWidth)) + "\n"
 	}
 	var b strings.Builder
 	b.WriteString(field("Username", m.session.Username))
-	b.WriteString(field("Server", m.deps.server))
+	b.WriteString(field("Server", m.session.Server))
 	b.WriteString(field("Session", m.session.SessionID))
 	b.WriteByte('\n')
-	lines := []string{
-		"access " + countdown(m.session.AccessExpiresAt, m.now),
-		"refresh " + countdown(m.session.RefreshExpiresAt, m.now),
-		"auto-refresh: " + onOff(m.auto),
+
+	ses := m.session
+	accessLeft, accessLow := lifetime(ses.AccessIssuedAt, m.shownAt, ses.AccessExpiresAt, m.now, refreshLead(ses))
+	refreshTotal := ses.RefreshExpiresAt.Sub(ses.AccessIssuedAt)
+	if ses.AccessIssuedAt.IsZero() {
+		refreshTotal = ses.RefreshExpiresAt.Sub(m.shownAt)
 	}
-	for _, l := range lines {
-		b.WriteString("  " + s.value.Render(truncate(l, max(width-2, 1))) + "\n")
+	refreshLeft, refreshLow := lifetime(ses.AccessIssuedAt, m.shownAt, ses.RefreshExpiresAt, m.now, refreshTotal/10)
+	barWidth := min(width-2-countdownWidth-2, maxBarWidth)
+	line := func(text string, left float64, low bool) string {
+		text = truncate(text, max(width-2, 1))
+		if barWidth < minBarWidth {
+			return "  " + s.value.Render(text) + "\n"
+		}
+		return "  " + s.value.Render(fmt.Sprintf("%-*s", countdownWidth, text)) + "  " + s.barView(m.bar, barWidth, left, low) + "\n"
+	}
+	b.WriteString(line("access "+countdown(ses.AccessExpiresAt, m.now), accessLeft, accessLow))
+	b.WriteString(line("refresh "+countdown(ses.RefreshExpiresAt, m.now), refreshLeft, refreshLow))
+	b.WriteString("  " + s.value.Render("auto-refresh: "+onOff(m.auto)) + "\n")
+	if w := m.skewWarning(); w != "" {
+		b.WriteString(statusLine(s, width, w, true))
 	}
 	b.WriteByte('\n')
 	switch {
@@ -261,8 +416,34 @@ func (m dashboardModel) view(width int) string {
 		b.WriteString(statusLine(s, width, m.err, true))
 	case m.note != "":
 		b.WriteString(statusLine(s, width, m.note, false))
+	default:
+		b.WriteByte('\n')
+	}
+	if height > 0 && height < dashboardTopLines+1 {
+		return b.String() // no room for the history
+	}
+	b.WriteByte('\n')
+	b.WriteString("  " + s.label.Render("History") + "\n")
+	if len(m.history) == 0 {
+		b.WriteString("  " + s.muted.Render("nothing yet") + "\n")
+		return b.String()
+	}
+	for _, l := range strings.Split(m.pane.View(), "\n") {
+		b.WriteString("  " + l + "\n")
 	}
 	return b.String()
+}
+
+// skewWarning is the clock-skew warning, or "".
+func (m *dashboardModel) skewWarning() string {
+	d, side := m.clockSkew, "ahead of"
+	if d < 0 {
+		d, side = -d, "behind"
+	}
+	if d < skewWarnAt {
+		return ""
+	}
+	return "the server's clock is " + timefmt.Duration(d) + " " + side + " this one: the countdowns may be off by as much"
 }
 
 func onOff(on bool) string {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
 // formKind says which form a formModel is.
@@ -23,9 +24,10 @@ const (
 	registerForm
 )
 
-// The fields, in order; the register form has all three.
+// The fields, in order; the register form has all four.
 const (
-	fieldUsername = iota
+	fieldServer = iota
+	fieldUsername
 	fieldPassword
 	fieldConfirm
 )
@@ -45,28 +47,27 @@ type formModel struct {
 
 	busy      bool   // a request runs: input is ignored
 	submitted string // the username of the request that runs or ran last
+	server    string // the normalised server of that request
 	err       string // the rule broken, or the server's answer, in words
 	note      string // e.g. "account created, log in"
 	width     int
-
-	goTo any // toMenu, toForm or toDashboard: the screen to show next
 }
 
-func newForm(d deps, kind formKind) formModel {
-	labels := []string{"Username", "Password"}
+func newForm(d deps, kind formKind) *formModel {
+	labels := []string{"Server", "Username", "Password"}
 	if kind == registerForm {
 		labels = append(labels, "Confirm password")
 	}
 	inputs := make([]textinput.Model, len(labels))
 	for i := range inputs {
 		in := d.styles.newInput()
-		if i != fieldUsername {
+		if i >= fieldPassword {
 			in.EchoMode = textinput.EchoPassword
 			in.EchoCharacter = '*'
 		}
 		inputs[i] = in
 	}
-	m := formModel{
+	m := &formModel{
 		deps:    d,
 		kind:    kind,
 		keys:    newFormKeyMap(),
@@ -74,100 +75,109 @@ func newForm(d deps, kind formKind) formModel {
 		inputs:  inputs,
 		spinner: d.styles.newSpinner(),
 	}
-	return m.setWidth(defaultWidth)
+	m.setSize(defaultWidth, 0)
+	return m
 }
 
-// show returns the form as it is when shown anew: empty but for username,
-// with note under it, and the focus on the first empty field.
-func (m formModel) show(username, note string) (formModel, tea.Cmd) {
-	m = m.reset()
-	m.note = note
+// show makes the form as it is when shown anew: empty but for server and
+// username, with note (an error if isError) under it, and the focus on the
+// first empty field.
+func (m *formModel) show(server, username, note string, isError bool) tea.Cmd {
+	m.reset()
+	if isError {
+		m.err = note
+	} else {
+		m.note = note
+	}
+	// Filled in from the store: cleaned as everything shown is.
+	server, username = safetext.String(server), safetext.String(username)
+	m.inputs[fieldServer].SetValue(server)
 	m.inputs[fieldUsername].SetValue(username)
-	focus := fieldUsername
-	if username != "" {
+	focus := fieldServer
+	switch {
+	case server != "" && username != "":
 		focus = fieldPassword
+	case server != "":
+		focus = fieldUsername
 	}
 	return m.focusOn(focus)
 }
 
 // reset clears the form (Esc, and after a success).
-func (m formModel) reset() formModel {
+func (m *formModel) reset() {
 	for i := range m.inputs {
 		m.inputs[i].Reset()
 		m.inputs[i].Blur()
 	}
-	m.focus = fieldUsername
+	m.focus = fieldServer
 	m.busy = false
-	m.submitted, m.err, m.note = "", "", ""
-	return m
+	m.submitted, m.server, m.err, m.note = "", "", "", ""
 }
 
-// setWidth fits the inputs to a screen width columns wide.
-func (m formModel) setWidth(width int) formModel {
+// setSize fits the inputs to a screen width columns wide.
+func (m *formModel) setSize(width, height int) {
 	m.width = width
 	// "  > " + label column + input + cursor
 	w := max(width-4-labelWidth-1, 4)
 	for i := range m.inputs {
 		m.inputs[i].Width = w
+		// Scroll the text anew for the new width.
+		m.inputs[i].SetCursor(m.inputs[i].Position())
 	}
-	return m
 }
 
-func (m formModel) focusOn(field int) (formModel, tea.Cmd) {
+func (m *formModel) focusOn(field int) tea.Cmd {
 	m.inputs[m.focus].Blur()
 	m.focus = field
-	return m, m.inputs[field].Focus()
+	return m.inputs[field].Focus()
 }
 
-func (m formModel) update(msg tea.Msg) (formModel, tea.Cmd) {
+func (m *formModel) update(msg tea.Msg) (tea.Cmd, navigation) {
 	switch msg := msg.(type) {
 	case loginResultMsg:
 		if m.kind != loginForm || !m.busy {
-			return m, nil
+			return nil, nil
 		}
 		m.busy = false
 		if msg.err != nil {
-			return m.failed(msg.err)
+			return m.failed(msg.err), nil
 		}
-		m = m.reset()
-		m.goTo = toDashboard{session: msg.session}
-		return m, nil
+		m.reset()
+		return nil, toDashboard{session: msg.session, event: "logged in as " + msg.session.Username}
 
 	case registerResultMsg:
 		if m.kind != registerForm || !m.busy {
-			return m, nil
+			return nil, nil
 		}
 		m.busy = false
 		if msg.err != nil {
-			return m.failed(msg.err)
+			return m.failed(msg.err), nil
 		}
-		m = m.reset()
-		m.goTo = toForm{kind: loginForm, username: msg.username, note: "account created, log in"}
-		return m, nil
+		m.reset()
+		return nil, toForm{kind: loginForm, server: msg.server, username: msg.username, note: "account created, log in"}
 
 	case spinner.TickMsg:
 		if !m.busy {
-			return m, nil // the spinner stops
+			return nil, nil // the spinner stops
 		}
 		var cmd tea.Cmd
 		m.spinner, cmd = m.spinner.Update(msg)
-		return m, cmd
+		return cmd, nil
 
 	case tea.KeyMsg:
 		if m.busy {
-			return m, nil
+			return nil, nil
 		}
 		switch {
 		case key.Matches(msg, m.keys.Back):
-			m = m.reset()
-			m.goTo = toMenu{}
-			return m, nil
+			m.reset()
+			return nil, toHome{}
 		case key.Matches(msg, m.keys.Next):
-			return m.focusOn((m.focus + 1) % len(m.inputs))
+			return m.focusOn((m.focus + 1) % len(m.inputs)), nil
 		case key.Matches(msg, m.keys.Prev):
-			return m.focusOn((m.focus + len(m.inputs) - 1) % len(m.inputs))
+			return m.focusOn((m.focus + len(m.inputs) - 1) % len(m.inputs)), nil
 		case key.Matches(msg, m.keys.Submit):
-			return m.submit()
+			return m.submit(), nil
 		}
 		before := m.inputs[m.focus].Value()
 		var cmd tea.Cmd
@@ -175,32 +185,38 @@ func (m formModel) update(msg tea.Msg) (formModel, tea.Cmd) {
 		if m.inputs[m.focus].Value() != before {
 			m.err, m.note = "", "" // about a value that is no more
 		}
-		return m, cmd
+		return cmd, nil
 	}
 	// The cursor's blinking, and the like.
 	var cmd tea.Cmd
 	m.inputs[m.focus], cmd = m.inputs[m.focus].Update(msg)
-	return m, cmd
+	return cmd, nil
 }
 
 // submit checks the input rules and sends the request.
-func (m formModel) submit() (formModel, tea.Cmd) {
+func (m *formModel) submit() tea.Cmd {
 	if field, problem := m.check(); problem != "" {
 		m.err, m.note = problem, ""
 		return m.focusOn(field)
 	}
+	server, _ := client.NormalizeBaseURL(strings.TrimSpace(m.inputs[fieldServer].Value())) // checked
 	username := m.inputs[fieldUsername].Value()
 	password := m.inputs[fieldPassword].Value()
-	m.busy, m.submitted, m.err, m.note = true, username, "", ""
-	request := loginCmd(m.deps, username, password)
+	m.busy, m.submitted, m.server, m.err, m.note = true, username, server, "", ""
+	m.inputs[fieldServer].SetValue(server)
+	request := loginCmd(m.deps, server, username, password)
 	if m.kind == registerForm {
-		request = registerCmd(m.deps, username, password)
+		request = registerCmd(m.deps, server, username, password)
 	}
-	return m, tea.Batch(request, m.spinner.Tick)
+	return tea.Batch(request, m.spinner.Tick)
 }
 
 // check returns the first field that breaks an input rule, and the rule.
-func (m formModel) check() (field int, problem string) {
+func (m *formModel) check() (field int, problem string) {
+	// The CLI's rule for --server, and its words.
+	if _, err := client.NormalizeBaseURL(strings.TrimSpace(m.inputs[fieldServer].Value())); err != nil {
+		return fieldServer, err.Error()
+	}
 	if p := checkUsername(m.inputs[fieldUsername].Value()); p != "" {
 		return fieldUsername, p
 	}
@@ -236,7 +252,7 @@ func checkPassword(p string) string {
 }
 
 // failed shows err and puts the focus where the user can fix it.
-func (m formModel) failed(err error) (formModel, tea.Cmd) {
+func (m *formModel) failed(err error) tea.Cmd {
 	m.err = errorText(err, m.submitted)
 	switch {
 	case errors.Is(err, client.ErrWrongPassword):
@@ -245,19 +261,23 @@ func (m formModel) failed(err error) (formModel, tea.Cmd) {
 	case errors.Is(err, client.ErrAccountNotFound), errors.Is(err, client.ErrUsernameTaken):
 		return m.focusOn(fieldUsername)
 	}
-	return m, nil
+	if _, ok := networkError(err); ok {
+		return m.focusOn(fieldServer) // maybe the wrong server
+	}
+	return nil
 }
 
-func (m formModel) title() string {
+func (m *formModel) title() string {
 	if m.kind == registerForm {
 		return "Register"
 	}
 	return "Log in"
 }
 
-func (m formModel) helpKeys() (help.KeyMap, bool) { return m.keys, false }
+// helpKeys: the forms always show their full help, since ? is text here.
+func (m *formModel) helpKeys() (help.KeyMap, bool) { return m.keys, true }
 
-func (m formModel) view(width int) string {
+func (m *formModel) view(width, height int) string {
 	s := m.deps.styles
 	var b strings.Builder
 	for i, in := range m.inputs {
@@ -277,7 +297,7 @@ func (m formModel) view(width int) string {
 		if m.kind == registerForm {
 			what = "registering "
 		}
-		b.WriteString(busyLine(s, width, m.spinner.View(), what+m.submitted+"…"))
+		b.WriteString(busyLine(s, width, m.spinner.View(), what+m.submitted+" at "+m.server+"…"))
 	case m.err != "":
 		b.WriteString(statusLine(s, width, m.err, true))
 	case m.note != "":

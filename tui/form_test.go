@@ -14,21 +14,23 @@ import (
 )
 
 // shownForm is a form as the root model shows it.
-func shownForm(kind formKind, username, note string) formModel {
-	m, _ := newForm(testDeps(fixedNow), kind).show(username, note)
+// Its Server field holds testServer.
+func shownForm(kind formKind, username, note string) *formModel {
+	m := newForm(testDeps(fixedNow), kind)
+	m.show(testServer, username, note, false)
 	return m
 }
 
-// fill types the values into the form's fields, from the first.
-func fill(t *testing.T, m formModel, values ...string) formModel {
+// fill types the values into the form's fields, from Username on.
+func fill(t *testing.T, m *formModel, values ...string) *formModel {
 	t.Helper()
-	m, _ = m.focusOn(fieldUsername)
+	m.focusOn(fieldUsername)
 	for i, v := range values {
 		if i > 0 {
-			m, _ = m.update(keyMsg("tab"))
+			m.update(keyMsg("tab"))
 		}
 		if v != "" {
-			m, _ = m.update(keyMsg(v))
+			m.update(keyMsg(v))
 		}
 	}
 	return m
@@ -41,7 +43,10 @@ func TestFormStartsEmptyOnUsername(t *testing.T) {
 		if m.focus != fieldUsername || !m.inputs[fieldUsername].Focused() {
 			t.Errorf("%v: focus on %d", kind, m.focus)
 		}
-		want := []string{"Username", "Password"}
+		if got := m.inputs[fieldServer].Value(); got != testServer {
+			t.Errorf("%v: server %q", kind, got)
+		}
+		want := []string{"Server", "Username", "Password"}
 		if kind == registerForm {
 			want = append(want, "Confirm password")
 		}
@@ -53,8 +58,8 @@ func TestFormStartsEmptyOnUsername(t *testing.T) {
 	if m.focus != fieldPassword || m.inputs[fieldUsername].Value() != "john@API" {
 		t.Errorf("filled in: focus %d, username %q", m.focus, m.inputs[fieldUsername].Value())
 	}
-	if !strings.Contains(m.view(80), "✓ account created, log in") {
-		t.Errorf("no note in\n%s", m.view(80))
+	if !strings.Contains(m.view(80, 0), "✓ account created, log in") {
+		t.Errorf("no note in\n%s", m.view(80, 0))
 	}
 }
 
@@ -66,20 +71,22 @@ func TestFormFocusKeys(t *testing.T) {
 		focus int
 	}{
 		{loginForm, []string{"tab"}, fieldPassword},
-		{loginForm, []string{"tab", "tab"}, fieldUsername},
-		{loginForm, []string{"shift+tab"}, fieldPassword},
+		{loginForm, []string{"tab", "tab"}, fieldServer},
+		{loginForm, []string{"tab", "tab", "tab"}, fieldUsername},
+		{loginForm, []string{"shift+tab"}, fieldServer},
 		{loginForm, []string{"down"}, fieldPassword},
 		{loginForm, []string{"down", "up"}, fieldUsername},
 		{registerForm, []string{"tab", "tab"}, fieldConfirm},
-		{registerForm, []string{"shift+tab"}, fieldConfirm},
-		{registerForm, []string{"tab", "tab", "tab"}, fieldUsername},
+		{registerForm, []string{"shift+tab"}, fieldServer},
+		{registerForm, []string{"shift+tab", "shift+tab"}, fieldConfirm},
+		{registerForm, []string{"tab", "tab", "tab"}, fieldServer},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.kind, tt.keys), func(t *testing.T) {
 			t.Parallel()
 			m := shownForm(tt.kind, "", "")
 			for _, k := range tt.keys {
-				m, _ = m.update(keyMsg(k))
+				m.update(keyMsg(k))
 			}
 			if m.focus != tt.focus {
 				t.Fatalf("focus = %d, want %d", m.focus, tt.focus)
@@ -96,11 +103,11 @@ func TestFormFocusKeys(t *testing.T) {
 func TestFormQIsText(t *testing.T) {
 	t.Parallel()
 	m := shownForm(loginForm, "", "")
-	m, cmd := m.update(keyMsg("q"))
+	cmd, _ := m.update(keyMsg("q"))
 	if isQuit(cmd) {
 		t.Fatal("q quit the form")
 	}
-	m, _ = m.update(keyMsg("?"))
+	m.update(keyMsg("?"))
 	if got := m.inputs[fieldUsername].Value(); got != "q?" {
 		t.Errorf("username = %q, want q?", got)
 	}
@@ -109,17 +116,16 @@ func TestFormQIsText(t *testing.T) {
 func TestFormEscClearsAndGoesBack(t *testing.T) {
 	t.Parallel()
 	m := fill(t, shownForm(registerForm, "", ""), "john", "secret", "other")
-	m, _ = m.update(keyMsg("enter")) // too short: an error shown
-	m, _ = m.update(keyMsg("esc"))
-	if m.goTo != (toMenu{}) {
-		t.Errorf("goTo = %#v", m.goTo)
+	m.update(keyMsg("enter")) // too short: an error shown
+	if _, to := m.update(keyMsg("esc")); to != (toHome{}) {
+		t.Errorf("to = %#v", to)
 	}
 	for i, in := range m.inputs {
 		if in.Value() != "" {
 			t.Errorf("field %d kept %q", i, in.Value())
 		}
 	}
-	if m.err != "" || m.focus != fieldUsername {
+	if m.err != "" || m.focus != fieldServer {
 		t.Errorf("err %q, focus %d", m.err, m.focus)
 	}
 }
@@ -153,13 +159,13 @@ func TestFormValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m := fill(t, shownForm(tt.kind, "", ""), tt.values...)
-			m, cmd := m.update(keyMsg("enter"))
+			cmd, _ := m.update(keyMsg("enter"))
 			if tt.err == "" {
 				if !m.busy || cmd == nil || m.err != "" {
 					t.Fatalf("not sent: busy %v, err %q", m.busy, m.err)
 				}
-				if !strings.Contains(m.view(80), "…") {
-					t.Errorf("no progress shown:\n%s", m.view(80))
+				if !strings.Contains(m.view(80, 0), "…") {
+					t.Errorf("no progress shown:\n%s", m.view(80, 0))
 				}
 				return
 			}
@@ -172,8 +178,8 @@ func TestFormValidation(t *testing.T) {
 			if m.focus != tt.focus {
 				t.Errorf("focus = %d, want %d", m.focus, tt.focus)
 			}
-			if !strings.Contains(m.view(200), "✗ "+tt.err) {
-				t.Errorf("error not shown:\n%s", m.view(200))
+			if !strings.Contains(m.view(200, 0), "✗ "+tt.err) {
+				t.Errorf("error not shown:\n%s", m.view(200, 0))
 			}
 		})
 	}
@@ -181,10 +187,10 @@ func TestFormValidation(t *testing.T) {
 
 func TestFormSubmitsFromAnyField(t *testing.T) {
 	t.Parallel()
-	for field := range 3 {
+	for field := range 4 {
 		m := fill(t, shownForm(registerForm, "", ""), "john@API", "honeyBunnies", "honeyBunnies")
-		m, _ = m.focusOn(field)
-		m, _ = m.update(keyMsg("enter"))
+		m.focusOn(field)
+		m.update(keyMsg("enter"))
 		if !m.busy || m.submitted != "john@API" {
 			t.Errorf("enter on field %d: busy %v", field, m.busy)
 		}
@@ -194,11 +200,10 @@ func TestFormSubmitsFromAnyField(t *testing.T) {
 func TestFormIgnoresInputWhileBusy(t *testing.T) {
 	t.Parallel()
 	m := fill(t, shownForm(loginForm, "", ""), "john@API", "honeyBunnies")
-	m, _ = m.update(keyMsg("enter"))
+	m.update(keyMsg("enter"))
 	for _, k := range []string{"x", "tab", "esc", "enter", "backspace"} {
-		var cmd tea.Cmd
-		m, cmd = m.update(keyMsg(k))
-		if cmd != nil || m.goTo != nil {
+		cmd, to := m.update(keyMsg(k))
+		if cmd != nil || to != nil {
 			t.Errorf("%s while busy: cmd or navigation", k)
 		}
 	}
@@ -210,7 +215,7 @@ func TestFormIgnoresInputWhileBusy(t *testing.T) {
 func TestFormMasksPassword(t *testing.T) {
 	t.Parallel()
 	m := fill(t, shownForm(registerForm, "", ""), "john@API", "honeyBunnies", "honeyBunnies")
-	v := m.view(80)
+	v := m.view(80, 0)
 	if strings.Contains(v, "honeyBunnies") {
 		t.Fatalf("password on screen:\n%s", v)
 	}
@@ -228,33 +233,37 @@ func TestFormResults(t *testing.T) {
 		msg   tea.Msg
 		err   string
 		focus int
-		goTo  any
+		to    navigation
 	}{
 		{"wrong password", loginForm, loginResultMsg{err: fmt.Errorf("login: %w", &client.APIError{Status: 401, Code: 401005, Message: "wrong password"})}, "wrong password", fieldPassword, nil},
 		{"no account", loginForm, loginResultMsg{err: client.ErrAccountNotFound}, "no account named john@API", fieldUsername, nil},
 		{"locked", loginForm, loginResultMsg{err: client.ErrAccountLocked}, "account locked", fieldPassword, nil},
-		{"network", loginForm, loginResultMsg{err: netErr}, "cannot reach the server: connection refused", fieldPassword, nil},
+		{"network", loginForm, loginResultMsg{err: netErr}, "cannot reach the server: connection refused", fieldServer, nil},
 		{"5xx", loginForm, loginResultMsg{err: &client.APIError{Status: 503, Code: 503000, Message: "unavailable"}}, "the server failed: ", fieldPassword, nil},
-		{"logged in", loginForm, loginResultMsg{session: testSession()}, "", fieldUsername, toDashboard{session: testSession()}},
+		{"logged in", loginForm, loginResultMsg{session: testSession()}, "", fieldServer, toDashboard{session: testSession(), event: "logged in as john@API"}},
 		{"taken", registerForm, registerResultMsg{username: "john@API", err: client.ErrUsernameTaken}, "username taken", fieldUsername, nil},
-		{"registered", registerForm, registerResultMsg{username: "john@API"}, "", fieldUsername, toForm{kind: loginForm, username: "john@API", note: "account created, log in"}},
+		{"registered", registerForm, registerResultMsg{username: "john@API"}, "", fieldServer, toForm{kind: loginForm, username: "john@API", note: "account created, log in"}},
 		{"other form's result", registerForm, loginResultMsg{err: client.ErrWrongPassword}, "", fieldPassword, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m := fill(t, shownForm(tt.kind, "", ""), "john@API", "honeyBunnies", "honeyBunnies")
-			m, _ = m.focusOn(fieldPassword)
-			m, _ = m.update(keyMsg("enter"))
-			m, _ = m.update(tt.msg)
+			values := []string{"john@API", "honeyBunnies"}
+			if tt.kind == registerForm {
+				values = append(values, "honeyBunnies")
+			}
+			m := fill(t, shownForm(tt.kind, "", ""), values...)
+			m.focusOn(fieldPassword)
+			m.update(keyMsg("enter"))
+			_, to := m.update(tt.msg)
 			if !strings.HasPrefix(m.err, tt.err) || (tt.err == "") != (m.err == "") {
 				t.Errorf("err = %q, want %q", m.err, tt.err)
 			}
 			if m.focus != tt.focus {
 				t.Errorf("focus = %d, want %d", m.focus, tt.focus)
 			}
-			if m.goTo != tt.goTo {
-				t.Errorf("goTo = %#v, want %#v", m.goTo, tt.goTo)
+			if to != tt.to {
+				t.Errorf("to = %#v, want %#v", to, tt.to)
 			}
 			if tt.err != "" && m.busy {
 				t.Error("still busy after the answer")
@@ -266,15 +275,54 @@ func TestFormResults(t *testing.T) {
 func TestFormWrongPasswordClearsPassword(t *testing.T) {
 	t.Parallel()
 	m := fill(t, shownForm(loginForm, "", ""), "john@API", "honeyBunnies")
-	m, _ = m.update(keyMsg("enter"))
-	m, _ = m.update(loginResultMsg{err: client.ErrWrongPassword})
+	m.update(keyMsg("enter"))
+	m.update(loginResultMsg{err: client.ErrWrongPassword})
 	if m.inputs[fieldPassword].Value() != "" || m.inputs[fieldUsername].Value() != "john@API" {
 		t.Errorf("after wrong password: %q / %q", m.inputs[fieldUsername].Value(), m.inputs[fieldPassword].Value())
 	}
 	// Typing again clears the error.
-	m, _ = m.update(keyMsg("x"))
+	m.update(keyMsg("x"))
 	if m.err != "" {
 		t.Errorf("err %q kept after an edit", m.err)
+	}
+}
+
+func TestFormServerField(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		server string
+		err    string // "" = sent, to want
+		want   string
+	}{
+		{"http://127.0.0.1:8080", "", "http://127.0.0.1:8080"},
+		{"HTTP://LOCALHOST:80/", "", "http://localhost"},
+		{"  https://example.com  ", "", "https://example.com"},
+		{"", `"" is not a server URL: it is not http or https`, ""},
+		{"127.0.0.1:8080", "the URL is not a server URL: it does not parse", ""},
+		{"ftp://example.com", `"ftp://example.com" is not a server URL: it is not http or https`, ""},
+		{"http://example.com/?x=1", `"http://example.com/?x=1" is not a server URL: it has a query`, ""},
+		{"http://user:pw@example.com", "the URL is not a server URL: it carries credentials", ""},
+	}
+	for _, tt := range tests {
+		m := newForm(testDeps(fixedNow), loginForm)
+		m.show(tt.server, "john@API", "", false)
+		m.inputs[fieldPassword].SetValue("honeyBunnies")
+		m.update(keyMsg("enter"))
+		if !strings.HasPrefix(m.err, tt.err) || (tt.err == "") != (m.err == "") {
+			t.Errorf("server %q: err %q, want %q", tt.server, m.err, tt.err)
+		}
+		if tt.err != "" {
+			if m.busy || m.focus != fieldServer {
+				t.Errorf("server %q: busy %v, focus %d", tt.server, m.busy, m.focus)
+			}
+			if strings.Contains(m.err, "pw@") {
+				t.Errorf("server %q: the error repeats the password in the URL", tt.server)
+			}
+			continue
+		}
+		if !m.busy || m.server != tt.want || m.inputs[fieldServer].Value() != tt.want {
+			t.Errorf("server %q: busy %v, sent to %q, field %q, want %q", tt.server, m.busy, m.server, m.inputs[fieldServer].Value(), tt.want)
+		}
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
+
+	"github.com/dyor-exchange/dyorctl/client"
 )
 
 func TestMain(m *testing.M) {
@@ -34,15 +36,17 @@ func asciiRenderer() *lipgloss.Renderer {
 	return r
 }
 
-// testDeps are deps for screen tests: no client (their commands are not
+// testDeps are deps for screen tests: no store (their commands are not
 // run), a fixed clock, no colours.
 func testDeps(now time.Time) deps {
 	return deps{
-		ctx:     context.Background(),
-		server:  testServer,
-		now:     func() time.Time { return now },
-		timeout: time.Second,
-		styles:  newStyles(asciiRenderer()),
+		ctx:       context.Background(),
+		server:    testServer,
+		newClient: func(string, client.TokenStore) (*client.Client, error) { return nil, errNoClient },
+		now:       func() time.Time { return now },
+		timeout:   time.Second,
+		backoff:   defaultBackoff,
+		styles:    newStyles(asciiRenderer()),
 	}
 }
 
@@ -51,6 +55,7 @@ func testDeps(now time.Time) deps {
 func testSession() session {
 	exp := fixedNow.Add(14*time.Minute + 32*time.Second)
 	return session{
+		Server:           testServer,
 		Username:         "john@API",
 		SessionID:        "9d1c5e2a7b3f4e6d8c0a1b2c3d4e5f60",
 		AccessIssuedAt:   exp.Add(-15 * time.Minute),

@@ -32,26 +32,26 @@ type menuModel struct {
 	note        string // what happened last, e.g. "logged out"
 	noteIsError bool
 	fullHelp    bool
-
-	goTo any // toMenu, toForm or toDashboard: the screen to show next
 }
 
-func newMenu(d deps) menuModel {
-	return menuModel{styles: d.styles, keys: newMenuKeyMap()}
+func newMenu(d deps) *menuModel {
+	return &menuModel{styles: d.styles, keys: newMenuKeyMap()}
 }
 
-// show returns the menu as it is when shown anew: cursor on "Log in", with
+// show makes the menu as it is when shown anew: cursor on "Log in", with
 // note below the items.
-func (m menuModel) show(note string, isError bool) menuModel {
+func (m *menuModel) show(note string, isError bool) {
 	m.cursor = choiceLogin
 	m.note, m.noteIsError = note, isError
-	return m
+	m.fullHelp = false
 }
 
-func (m menuModel) update(msg tea.Msg) (menuModel, tea.Cmd) {
+func (m *menuModel) setSize(width, height int) {}
+
+func (m *menuModel) update(msg tea.Msg) (tea.Cmd, navigation) {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
-		return m, nil
+		return nil, nil
 	}
 	switch {
 	case key.Matches(km, m.keys.Up):
@@ -65,25 +65,25 @@ func (m menuModel) update(msg tea.Msg) (menuModel, tea.Cmd) {
 	case key.Matches(km, m.keys.Choose):
 		switch m.cursor {
 		case choiceLogin:
-			m.goTo = toForm{kind: loginForm}
+			return nil, toForm{kind: loginForm}
 		case choiceRegister:
-			m.goTo = toForm{kind: registerForm}
+			return nil, toForm{kind: registerForm}
 		case choiceQuit:
-			return m, tea.Quit
+			return tea.Quit, nil
 		}
 	case key.Matches(km, m.keys.Help):
 		m.fullHelp = !m.fullHelp
 	case key.Matches(km, m.keys.Quit):
-		return m, tea.Quit
+		return tea.Quit, nil
 	}
-	return m, nil
+	return nil, nil
 }
 
-func (m menuModel) title() string { return "not logged in" }
+func (m *menuModel) title() string { return "not logged in" }
 
-func (m menuModel) helpKeys() (help.KeyMap, bool) { return m.keys, m.fullHelp }
+func (m *menuModel) helpKeys() (help.KeyMap, bool) { return m.keys, m.fullHelp }
 
-func (m menuModel) view(width int) string {
+func (m *menuModel) view(width, height int) string {
 	var b strings.Builder
 	for i, label := range menuLabels {
 		if menuChoice(i) == m.cursor {

@@ -13,7 +13,7 @@ func TestMenuUpdate(t *testing.T) {
 		name     string
 		keys     []string
 		cursor   menuChoice
-		goTo     any
+		to       navigation
 		quit     bool
 		fullHelp bool
 	}{
@@ -23,8 +23,8 @@ func TestMenuUpdate(t *testing.T) {
 		{name: "stops at the bottom", keys: []string{"j", "j", "j", "down"}, cursor: choiceQuit},
 		{name: "stops at the top", keys: []string{"k", "up"}, cursor: choiceLogin},
 		{name: "k", keys: []string{"j", "j", "k"}, cursor: choiceRegister},
-		{name: "enter log in", keys: []string{"enter"}, cursor: choiceLogin, goTo: toForm{kind: loginForm}},
-		{name: "enter register", keys: []string{"j", "enter"}, cursor: choiceRegister, goTo: toForm{kind: registerForm}},
+		{name: "enter log in", keys: []string{"enter"}, cursor: choiceLogin, to: toForm{kind: loginForm}},
+		{name: "enter register", keys: []string{"j", "enter"}, cursor: choiceRegister, to: toForm{kind: registerForm}},
 		{name: "enter quit", keys: []string{"j", "j", "enter"}, cursor: choiceQuit, quit: true},
 		{name: "q", keys: []string{"q"}, cursor: choiceLogin, quit: true},
 		{name: "? opens help", keys: []string{"?"}, fullHelp: true},
@@ -34,18 +34,20 @@ func TestMenuUpdate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m := newMenu(testDeps(fixedNow)).show("", false)
+			m := newMenu(testDeps(fixedNow))
+			m.show("", false)
 			quit := false
+			var to navigation
 			for _, k := range tt.keys {
 				var cmd tea.Cmd
-				m, cmd = m.update(keyMsg(k))
+				cmd, to = m.update(keyMsg(k))
 				quit = quit || isQuit(cmd)
 			}
 			if m.cursor != tt.cursor {
 				t.Errorf("cursor = %d, want %d", m.cursor, tt.cursor)
 			}
-			if m.goTo != tt.goTo {
-				t.Errorf("goTo = %#v, want %#v", m.goTo, tt.goTo)
+			if to != tt.to {
+				t.Errorf("to = %#v, want %#v", to, tt.to)
 			}
 			if quit != tt.quit {
 				t.Errorf("quit = %v, want %v", quit, tt.quit)
@@ -59,13 +61,14 @@ func TestMenuUpdate(t *testing.T) {
 
 func TestMenuShowResets(t *testing.T) {
 	t.Parallel()
-	m := newMenu(testDeps(fixedNow)).show("", false)
-	m, _ = m.update(keyMsg("j"))
-	m = m.show("logged out", false)
+	m := newMenu(testDeps(fixedNow))
+	m.show("", false)
+	m.update(keyMsg("j"))
+	m.show("logged out", false)
 	if m.cursor != choiceLogin || m.note != "logged out" {
 		t.Fatalf("after show: cursor %d, note %q", m.cursor, m.note)
 	}
-	if v := m.view(80); !strings.Contains(v, "> Log in") || !strings.Contains(v, "✓ logged out") {
+	if v := m.view(80, 0); !strings.Contains(v, "> Log in") || !strings.Contains(v, "✓ logged out") {
 		t.Errorf("view:\n%s", v)
 	}
 }

@@ -17,6 +17,7 @@ import (
 // what auto-refresh needs. The tokens themselves never reach a model, so no
 // view can show them.
 type session struct {
+	Server           string // normalised, as the store keys it
 	Username         string
 	SessionID        string
 	AccessIssuedAt   time.Time
@@ -34,8 +35,8 @@ func sessionOf(t client.Tokens) session {
 	}
 }
 
-// valid reports whether the session can still be refreshed at now (a "valid
-// session" of DESIGN.md §2: the refresh token has not expired).
+// valid reports whether the session can still be refreshed at now: its
+// refresh token has not expired.
 func (s session) valid(now time.Time) bool {
 	return now.Before(s.RefreshExpiresAt)
 }
@@ -43,8 +44,23 @@ func (s session) valid(now time.Time) bool {
 // Results of the commands: one message type per kind of result, errors
 // included.
 type (
-	// storedSessionMsg is the stored session found at start.
-	storedSessionMsg struct {
+	// accountsMsg is the stored accounts, read at start (startup), on the
+	// way home, or again for the accounts screen already shown (reload).
+	accountsMsg struct {
+		accounts []storedAccount
+		startup  bool
+		reload   bool
+		err      error
+	}
+	// accountOpenedMsg: the account is now its server's active one.
+	accountOpenedMsg struct {
+		session session
+		err     error
+	}
+	// accountLoggedOutMsg: the account was logged out from the accounts
+	// screen and removed from the store; err says what went wrong on the
+	// way (the server's part, usually).
+	accountLoggedOutMsg struct {
 		session session
 		err     error
 	}
@@ -53,6 +69,7 @@ type (
 		err     error
 	}
 	registerResultMsg struct {
+		server   string
 		username string
 		err      error
 	}
@@ -69,83 +86,161 @@ type (
 	dashboardTickMsg struct {
 		id int
 	}
-)
-
-// Navigation between screens: a screen's update puts one in its goTo field,
-// and the root model switches screens at once, in the same update, so that no
-// key typed meanwhile reaches the screen being left.
-type (
-	toMenu struct {
-		note    string
-		isError bool
-	}
-	toForm struct {
-		kind     formKind
-		username string // filled in
-		note     string
-	}
-	toDashboard struct {
-		session session
-		note    string
+	// retryRefreshMsg is auto-refresh's next try after a failure; id is the
+	// dashboard showing it was scheduled for, gen the run of failures.
+	retryRefreshMsg struct {
+		id, gen int
 	}
 )
 
-// deps are what the screens share: how to reach the server, and how to draw.
-// The commands capture from it the values they need when they are made.
+// deps are what the screens share: how to reach the servers and the store,
+// and how to draw. The commands capture from it the values they need when
+// they are made.
 type deps struct {
-	ctx     context.Context
-	client  *client.Client
-	server  string
-	now     func() time.Time
-	timeout time.Duration // of each request
-	styles  *styles
+	ctx       context.Context
+	store     AccountStore
+	newClient func(server string, st client.TokenStore) (*client.Client, error)
+	server    string // the forms' default server, normalised
+	now       func() time.Time
+	timeout   time.Duration // of each request
+	backoff   backoff       // of auto-refresh's retries
+	styles    *styles
+
+	// clients are the clients of the servers' active accounts, made on
+	// first use. Only updates touch it.
+	clients map[string]*client.Client
 }
 
-var errNoClient = errors.New("tui: Options.Client is nil")
+var errNoClient = errors.New("tui: neither Options.Client nor Options.Accounts is set")
 
-// loadSessionCmd reads the stored session (no network).
-func loadSessionCmd(d deps) tea.Cmd {
-	ctx, c := d.ctx, d.client
+// clientFor returns the client of server's active account.
+func (d deps) clientFor(server string) (*client.Client, error) {
+	if c, ok := d.clients[server]; ok {
+		return c, nil
+	}
+	if d.store == nil {
+		return nil, errNoClient
+	}
+	c, err := d.newClient(server, d.store.ForServer(server))
+	if err != nil {
+		return nil, err
+	}
+	if d.clients != nil {
+		d.clients[server] = c
+	}
+	return c, nil
+}
+
+func isNotLoggedIn(err error) bool { return errors.Is(err, client.ErrNotLoggedIn) }
+
+// failedCmd answers msg at once: the result of a command that cannot even
+// start (no client for the server).
+func failedCmd(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
+
+// loadAccountsCmd reads the stored accounts (no network) for msg.
+func loadAccountsCmd(d deps, msg accountsMsg) tea.Cmd {
+	st := d.store
 	return func() tea.Msg {
-		if c == nil {
-			return storedSessionMsg{err: errNoClient}
+		if st == nil {
+			msg.err = errNoClient
+			return msg
 		}
-		t, err := c.Tokens(ctx)
-		return storedSessionMsg{session: sessionOf(t), err: err}
+		list, err := st.Accounts()
+		msg.accounts, msg.err = storedAccountsOf(list), err
+		return msg
 	}
 }
 
-func loginCmd(d deps, username, password string) tea.Cmd {
-	ctx, c, timeout := d.ctx, d.client, d.timeout
+// openAccountCmd makes s's account its server's active one, as "dyorctl
+// switch" does (a write only when it is not already).
+func openAccountCmd(d deps, a storedAccount) tea.Cmd {
+	ctx, st, timeout := d.ctx, d.store, d.timeout
+	return func() tea.Msg {
+		if a.Active {
+			return accountOpenedMsg{session: a.Session}
+		}
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		return accountOpenedMsg{session: a.Session, err: st.Switch(ctx, a.Session.Server, a.Session.Username)}
+	}
+}
+
+// logoutAccountCmd revokes a stored account's session on its server, then
+// removes it from the store: always, as "dyorctl logout" does.
+func logoutAccountCmd(d deps, a storedAccount) tea.Cmd {
+	s := a.Session
+	c, err := d.newClient(s.Server, accountTokens{store: d.store, server: s.Server, username: s.Username})
+	if err != nil {
+		return failedCmd(accountLoggedOutMsg{session: s, err: err})
+	}
+	ctx, st, timeout := d.ctx, d.store, d.timeout
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		err := c.Logout(ctx)
+		if isNotLoggedIn(err) {
+			err = nil // removed meanwhile: nothing left to do
+		}
+		// Logout removes the account whatever the server said; this makes
+		// sure of it when it could not even start.
+		if rmErr := st.Remove(ctx, s.Server, s.Username); rmErr != nil && err == nil {
+			err = rmErr
+		}
+		return accountLoggedOutMsg{session: s, err: err}
+	}
+}
+
+func loginCmd(d deps, server, username, password string) tea.Cmd {
+	c, err := d.clientFor(server)
+	if err != nil {
+		return failedCmd(loginResultMsg{err: err})
+	}
+	ctx, timeout := d.ctx, d.timeout
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		t, err := c.Login(ctx, username, password)
-		return loginResultMsg{session: sessionOf(t), err: err}
+		s := sessionOf(t)
+		s.Server = server
+		return loginResultMsg{session: s, err: err}
 	}
 }
 
-func registerCmd(d deps, username, password string) tea.Cmd {
-	ctx, c, timeout := d.ctx, d.client, d.timeout
+func registerCmd(d deps, server, username, password string) tea.Cmd {
+	c, err := d.clientFor(server)
+	if err != nil {
+		return failedCmd(registerResultMsg{server: server, username: username, err: err})
+	}
+	ctx, timeout := d.ctx, d.timeout
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		return registerResultMsg{username: username, err: c.Register(ctx, username, password)}
+		return registerResultMsg{server: server, username: username, err: c.Register(ctx, username, password)}
 	}
 }
 
-func refreshCmd(d deps, auto bool) tea.Cmd {
-	ctx, c, timeout := d.ctx, d.client, d.timeout
+func refreshCmd(d deps, server string, auto bool) tea.Cmd {
+	c, err := d.clientFor(server)
+	if err != nil {
+		return failedCmd(refreshResultMsg{auto: auto, err: err})
+	}
+	ctx, timeout := d.ctx, d.timeout
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		t, err := c.Refresh(ctx)
-		return refreshResultMsg{session: sessionOf(t), auto: auto, err: err}
+		s := sessionOf(t)
+		s.Server = server
+		return refreshResultMsg{session: s, auto: auto, err: err}
 	}
 }
 
-func logoutCmd(d deps) tea.Cmd {
-	ctx, c, timeout := d.ctx, d.client, d.timeout
+func logoutCmd(d deps, server string) tea.Cmd {
+	c, err := d.clientFor(server)
+	if err != nil {
+		return failedCmd(logoutResultMsg{err: err})
+	}
+	ctx, timeout := d.ctx, d.timeout
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -215,4 +310,35 @@ func logoutNote(err error) (note string, isError bool) {
 		return "logged out locally; the server could not be reached", true
 	}
 	return fmt.Sprintf("logged out locally; %s", errorText(err, "")), true
+}
+
+// transient reports whether err is worth trying again later, as auto-refresh
+// does: the server could not be reached, did not answer in time, or failed
+// (5xx). A refresh the server refused (4xx) is not.
+func transient(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Status >= 500
+	}
+	_, ok := networkError(err)
+	return ok
+}
+
+// backoff is how long auto-refresh waits before its n-th retry (n from 0):
+// first, doubled each time up to most.
+type backoff struct {
+	first, most time.Duration
+}
+
+var defaultBackoff = backoff{first: time.Second, most: 30 * time.Second}
+
+func (b backoff) delay(n int) time.Duration {
+	d := b.first
+	for i := 0; i < n && d < b.most; i++ {
+		d *= 2
+	}
+	return min(d, b.most)
 }

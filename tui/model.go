@@ -14,15 +14,25 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/credstore"
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
 // Options configure the app.
 type Options struct {
-	// Client talks to the server, and is bound to the token store: the CLI's
-	// file store, or a memory store for the demo. Required.
+	// Accounts is where every stored account of every server is kept: the
+	// CLI's credentials file. Logins made in the app are saved there.
+	Accounts AccountStore
+	// NewClient makes the client of a server bound to a token store; nil
+	// means client.New with that store and the app's clock.
+	NewClient func(server string, store client.TokenStore) (*client.Client, error)
+	// Client, when Accounts is nil, is the app's one store: its server's
+	// account in its token store, other servers' in memory for this run
+	// (the demo runs so).
 	Client *client.Client
-	// Server is the server URL shown on the dashboard; empty means
-	// Client.BaseURL().
+	// Server is the server the login and register forms start with
+	// (--server); empty means Client.BaseURL(). It is normalised as the
+	// store keys it.
 	Server string
 	// Input is where keys are read from; nil means os.Stdin (or the
 	// terminal, when stdin is not one).
@@ -39,6 +49,7 @@ type Options struct {
 	now      func() time.Time   // the clock the countdowns use; nil = time.Now
 	renderer *lipgloss.Renderer // draws the styles; nil = one bound to Output
 	timeout  time.Duration      // of each request; 0 = defaultTimeout
+	backoff  backoff            // of auto-refresh's retries; zero = defaultBackoff
 }
 
 const (
@@ -53,7 +64,7 @@ const (
 // errors are the terminal's or the program's (e.g. no terminal to read keys
 // from). Requests still running when the app ends are cancelled.
 func Run(ctx context.Context, opts Options) error {
-	if opts.Client == nil {
+	if opts.Client == nil && opts.Accounts == nil {
 		return errNoClient
 	}
 	runCtx, cancel := context.WithCancel(ctx)
@@ -81,20 +92,9 @@ func Run(ctx context.Context, opts Options) error {
 	return err
 }
 
-// screen is which screen is active.
-type screen int
-
-const (
-	screenLoading screen = iota // reading the stored session
-	screenMenu
-	screenLogin
-	screenRegister
-	screenDashboard
-)
-
 // Model is the app's root model. It routes: Ctrl-C and the window size
-// first, then navigation between screens, then every other message to the
-// active screen only.
+// first, then the stored accounts it asked for, then every other message to
+// the active screen only; and it opens the screen that one asks for.
 type Model struct {
 	deps   deps
 	banner string
@@ -102,11 +102,17 @@ type Model struct {
 
 	width, height int // 0 until the terminal's size is known
 
-	active    screen
-	menu      menuModel
-	login     formModel
-	register  formModel
-	dashboard dashboardModel
+	active    screenID
+	accounts  *accountsModel
+	menu      *menuModel
+	login     *formModel
+	register  *formModel
+	dashboard *dashboardModel
+
+	// The note to show on the screen toHome opens, once the accounts are
+	// read.
+	homeNote        string
+	homeNoteIsError bool
 }
 
 // New returns the app's root model; Run runs it. Its requests use
@@ -130,27 +136,52 @@ func newModel(ctx context.Context, opts Options) *Model {
 		// NO_COLOR from the environment.
 		r = lipgloss.NewRenderer(out)
 	}
-	server := opts.Server
-	if server == "" && opts.Client != nil {
-		server = opts.Client.BaseURL()
-	}
 	timeout := opts.timeout
 	if timeout <= 0 {
 		timeout = defaultTimeout
 	}
+	bo := opts.backoff
+	if bo.first <= 0 {
+		bo = defaultBackoff
+	}
+	newClient := opts.NewClient
+	if newClient == nil {
+		newClient = func(server string, st client.TokenStore) (*client.Client, error) {
+			return client.New(server, client.WithTokenStore(st), client.WithClock(now))
+		}
+	}
+	store := opts.Accounts
+	clients := map[string]*client.Client{}
+	server := opts.Server
+	if c := opts.Client; c != nil {
+		if server == "" {
+			server = c.BaseURL()
+		}
+		if store == nil {
+			store = newMemoryAccounts(c)
+			clients[c.BaseURL()] = c
+		}
+	}
+	if norm, err := credstore.NormalizeServer(server); err == nil {
+		server = norm
+	}
 	d := deps{
-		ctx:     ctx,
-		client:  opts.Client,
-		server:  server,
-		now:     now,
-		timeout: timeout,
-		styles:  newStyles(r),
+		ctx:       ctx,
+		store:     store,
+		newClient: newClient,
+		server:    server,
+		now:       now,
+		timeout:   timeout,
+		backoff:   bo,
+		styles:    newStyles(r),
+		clients:   clients,
 	}
 	return &Model{
 		deps:      d,
 		banner:    opts.Banner,
 		help:      d.styles.newHelp(),
 		active:    screenLoading,
+		accounts:  newAccounts(d),
 		menu:      newMenu(d),
 		login:     newForm(d, loginForm),
 		register:  newForm(d, registerForm),
@@ -158,10 +189,28 @@ func newModel(ctx context.Context, opts Options) *Model {
 	}
 }
 
-// Init reads the stored session: a valid one opens the dashboard, otherwise
-// the menu.
+// Init reads the stored accounts: the app opens on the accounts screen when
+// more than one is stored, on the dashboard when one valid one is, on the
+// menu when none is.
 func (m *Model) Init() tea.Cmd {
-	return loadSessionCmd(m.deps)
+	return loadAccountsCmd(m.deps, accountsMsg{startup: true})
+}
+
+// current is the active screen; nil while loading.
+func (m *Model) current() component {
+	switch m.active {
+	case screenAccounts:
+		return m.accounts
+	case screenMenu:
+		return m.menu
+	case screenLogin:
+		return m.login
+	case screenRegister:
+		return m.register
+	case screenDashboard:
+		return m.dashboard
+	}
+	return nil
 }
 
 // Update implements tea.Model.
@@ -171,70 +220,94 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if key.Matches(msg, quitKey) {
 			return m, tea.Quit
 		}
+		// Keys typed faster than they are read come as one message ("/qu"):
+		// each is a key of its own, and may change the screen the next one
+		// goes to. A paste stays whole.
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			var cmds []tea.Cmd
+			for _, r := range msg.Runes {
+				_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+				cmds = append(cmds, cmd)
+			}
+			return m, tea.Batch(cmds...)
+		}
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.login = m.login.setWidth(msg.Width)
-		m.register = m.register.setWidth(msg.Width)
+		for _, c := range []component{m.accounts, m.menu, m.login, m.register, m.dashboard} {
+			c.setSize(msg.Width, m.bodyHeight())
+		}
 		return m, nil
-	case storedSessionMsg:
-		if m.active != screenLoading {
-			return m, nil
-		}
+	case accountsMsg:
 		switch {
-		case errors.Is(msg.err, client.ErrNotLoggedIn):
-			return m.show(toMenu{})
-		case msg.err != nil:
-			return m.show(toMenu{note: "cannot read the stored session: " + msg.err.Error(), isError: true})
-		case !msg.session.valid(m.deps.now()):
-			return m.show(toMenu{note: sessionExpiredNote, isError: true})
+		case m.active == screenLoading && !msg.reload:
+			return m, m.home(msg).open(m)
+		case m.active == screenAccounts && msg.reload:
+			if msg.err == nil && len(msg.accounts) == 0 {
+				return m, m.home(msg).open(m) // the menu
+			}
+			if msg.err == nil {
+				m.accounts.reload(msg.accounts)
+			}
 		}
-		return m.show(toDashboard{session: msg.session})
+		return m, nil
 	}
-
-	var cmd tea.Cmd
-	var goTo any
-	switch m.active {
-	case screenMenu:
-		m.menu, cmd = m.menu.update(msg)
-		goTo, m.menu.goTo = m.menu.goTo, nil
-	case screenLogin:
-		m.login, cmd = m.login.update(msg)
-		goTo, m.login.goTo = m.login.goTo, nil
-	case screenRegister:
-		m.register, cmd = m.register.update(msg)
-		goTo, m.register.goTo = m.register.goTo, nil
-	case screenDashboard:
-		m.dashboard, cmd = m.dashboard.update(msg)
-		goTo, m.dashboard.goTo = m.dashboard.goTo, nil
+	c := m.current()
+	if c == nil {
+		return m, nil
 	}
-	if goTo != nil {
-		var showCmd tea.Cmd
-		m, showCmd = m.show(goTo)
-		cmd = tea.Batch(cmd, showCmd)
+	cmd, to := c.update(msg)
+	if to != nil {
+		cmd = tea.Batch(cmd, to.open(m))
 	}
 	return m, cmd
 }
 
-// show switches to the screen goTo asks for.
-func (m *Model) show(goTo any) (*Model, tea.Cmd) {
-	var cmd tea.Cmd
-	switch goTo := goTo.(type) {
-	case toMenu:
-		m.active = screenMenu
-		m.menu = m.menu.show(goTo.note, goTo.isError)
-	case toForm:
-		if goTo.kind == registerForm {
-			m.active = screenRegister
-			m.register, cmd = m.register.show(goTo.username, goTo.note)
-		} else {
-			m.active = screenLogin
-			m.login, cmd = m.login.show(goTo.username, goTo.note)
+// home is where the accounts just read lead.
+func (m *Model) home(msg accountsMsg) navigation {
+	note, isError := m.homeNote, m.homeNoteIsError
+	m.homeNote, m.homeNoteIsError = "", false
+	now := m.deps.now()
+	switch {
+	case msg.err != nil:
+		return toMenu{note: "cannot read the stored accounts: " + msg.err.Error(), isError: true}
+	case len(msg.accounts) == 0:
+		return toMenu{note: note, isError: isError}
+	case len(msg.accounts) == 1 && msg.startup:
+		a := msg.accounts[0]
+		if !a.Session.valid(now) {
+			return toForm{kind: loginForm, server: a.Session.Server, username: a.Session.Username,
+				note: expiredNote(a.Session), isError: true}
 		}
-	case toDashboard:
-		m.active = screenDashboard
-		m.dashboard, cmd = m.dashboard.show(goTo.session, goTo.note)
+		if a.Active {
+			return toDashboard{session: a.Session, event: "opened the stored session of " + a.Session.Username}
+		}
+		// Not its server's active one: make it so first, as Enter does.
+		return toAccounts{accounts: msg.accounts, openSelected: true}
 	}
-	return m, cmd
+	return toAccounts{accounts: msg.accounts, note: note, isError: isError}
+}
+
+// expiredNote is the sentence of a session whose refresh token has expired.
+func expiredNote(s session) string {
+	return "the session of " + s.Username + " has expired: log in again"
+}
+
+// chrome is the lines around a screen's body: the banner, the title and its
+// empty line, the empty line and the line of the short help.
+func (m *Model) chrome() int {
+	n := 4
+	if m.banner != "" {
+		n++
+	}
+	return n
+}
+
+// bodyHeight is how many lines a screen's body has; 0 when unknown.
+func (m *Model) bodyHeight() int {
+	if m.height <= 0 {
+		return 0
+	}
+	return max(m.height-m.chrome(), 1)
 }
 
 // View implements tea.Model: the banner, the title, the active screen, and
@@ -250,25 +323,20 @@ func (m *Model) View() string {
 	var body string
 	var keys help.KeyMap
 	var fullHelp bool
-	switch m.active {
-	case screenLoading:
-		body = "  " + s.muted.Render("reading the stored session…") + "\n"
-	case screenMenu:
-		title += " · " + m.menu.title()
-		body = m.menu.view(width)
-		keys, fullHelp = m.menu.helpKeys()
-	case screenLogin:
-		title += " · " + m.login.title()
-		body = m.login.view(width)
-		keys, fullHelp = m.login.helpKeys()
-	case screenRegister:
-		title += " · " + m.register.title()
-		body = m.register.view(width)
-		keys, fullHelp = m.register.helpKeys()
-	case screenDashboard:
-		title += " · " + m.dashboard.title()
-		body = m.dashboard.view(width)
-		keys, fullHelp = m.dashboard.helpKeys()
+	if c := m.current(); c != nil {
+		title += " · " + c.title()
+		keys, fullHelp = c.helpKeys()
+		helpLines := 1
+		if fullHelp {
+			helpLines = lipgloss.Height(m.helpView(keys, true, width))
+		}
+		height := 0
+		if m.height > 0 {
+			height = max(m.height-m.chrome()-helpLines+1, 1)
+		}
+		body = c.view(width, height)
+	} else {
+		body = "  " + s.muted.Render("reading the stored accounts…") + "\n"
 	}
 
 	var top strings.Builder
@@ -312,8 +380,8 @@ func (m *Model) View() string {
 // helpView is the one-line short help, or the full help, within width
 // columns. The short help drops its last keys when they do not fit (help's
 // own cut lets a key through when even its "…" does not fit); the full help
-// puts its columns under each other when they do not fit side by side, as it
-// must show every key.
+// puts its keys in fewer, longer columns when its groups do not fit side by
+// side, as it must show every key.
 func (m *Model) helpView(keys help.KeyMap, full bool, width int) string {
 	h := m.help
 	h.Width = 0
@@ -322,9 +390,20 @@ func (m *Model) helpView(keys help.KeyMap, full bool, width int) string {
 		if v := h.FullHelpView(groups); lipgloss.Width(v) <= width {
 			return v
 		}
+		// Fewer, longer columns, in the same order, until they fit.
 		var all []key.Binding
 		for _, g := range groups {
 			all = append(all, g...)
+		}
+		for n := len(groups) - 1; n > 1; n-- {
+			per := (len(all) + n - 1) / n
+			var cols [][]key.Binding
+			for i := 0; i < len(all); i += per {
+				cols = append(cols, all[i:min(i+per, len(all))])
+			}
+			if v := h.FullHelpView(cols); lipgloss.Width(v) <= width {
+				return v
+			}
 		}
 		return h.FullHelpView([][]key.Binding{all})
 	}
@@ -342,13 +421,15 @@ func (m *Model) helpView(keys help.KeyMap, full bool, width int) string {
 }
 
 // statusLine is a message under a form or the dashboard, wrapped to the
-// width: an error ("✗ …") or a note ("✓ …").
+// width: an error ("✗ …") or a note ("✓ …"). Like everything a screen shows
+// that a server or the store may have written (names, session ids,
+// messages), it goes through safetext first.
 func statusLine(s *styles, width int, text string, isError bool) string {
 	mark, style := "✓ ", s.noteText
 	if isError {
 		mark, style = "✗ ", s.errorText
 	}
-	wrapped := s.renderer.NewStyle().Width(max(width-4, 10)).Render(text)
+	wrapped := s.renderer.NewStyle().Width(max(width-4, 10)).Render(safetext.String(text))
 	var b strings.Builder
 	for i, line := range strings.Split(wrapped, "\n") {
 		prefix := "    "
@@ -362,7 +443,7 @@ func statusLine(s *styles, width int, text string, isError bool) string {
 
 // busyLine is the spinner and what runs.
 func busyLine(s *styles, width int, spin, what string) string {
-	return "  " + spin + " " + s.muted.Render(truncate(what, max(width-6, 1))) + "\n"
+	return "  " + spin + " " + s.muted.Render(truncate(safetext.String(what), max(width-6, 1))) + "\n"
 }
 
 // truncate cuts s to width columns, ending it with "…" when cut.

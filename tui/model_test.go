@@ -19,10 +19,10 @@ import (
 	"github.com/dyor-exchange/dyorctl/client"
 )
 
-// newTestRoot is the root model with no client (its commands are not run),
+// newTestRoot is the root model with no store (its commands are not run),
 // a fixed clock and the fixed colour profile, after the terminal's size and
-// the stored session (or its absence) have arrived.
-func newTestRoot(t *testing.T, opts Options, width, height int, stored storedSessionMsg) *Model {
+// the stored accounts have arrived.
+func newTestRoot(t *testing.T, opts Options, width, height int, stored accountsMsg) *Model {
 	t.Helper()
 	if opts.renderer == nil {
 		opts.renderer = asciiRenderer()
@@ -37,8 +37,19 @@ func newTestRoot(t *testing.T, opts Options, width, height int, stored storedSes
 }
 
 var (
-	notLoggedIn = storedSessionMsg{err: fmt.Errorf("load: %w", client.ErrNotLoggedIn)}
-	loggedIn    = storedSessionMsg{session: testSession()}
+	notLoggedIn = accountsMsg{startup: true}
+	loggedIn    = accountsMsg{startup: true, accounts: []storedAccount{{Active: true, Session: testSession()}}}
+	// noneLeft is the accounts read after a logout: none.
+	noneLeft = accountsMsg{}
+	// threeAccounts are two servers' accounts: the active one of each, and
+	// an expired one.
+	threeAccounts = accountsMsg{startup: true, accounts: func() []storedAccount {
+		other := testSession()
+		other.Server, other.Username = "http://127.0.0.1:9090", "quinn"
+		expired := testSession()
+		expired.Username, expired.AccessExpiresAt, expired.RefreshExpiresAt = "alice", fixedNow.Add(-time.Hour), fixedNow.Add(-time.Minute)
+		return []storedAccount{{Session: expired}, {Active: true, Session: testSession()}, {Active: true, Session: other}}
+	}()}
 )
 
 // send gives the model each message in turn; messages may be key names.
@@ -55,37 +66,56 @@ func TestRootStartup(t *testing.T) {
 	t.Parallel()
 	expired := testSession()
 	expired.RefreshExpiresAt = fixedNow
+	inactive := loggedIn.accounts[0]
+	inactive.Active = false
 	tests := []struct {
 		name   string
-		stored storedSessionMsg
-		screen screen
+		stored accountsMsg
+		screen screenID
 		note   string
 	}{
 		{"none", notLoggedIn, screenMenu, ""},
-		{"valid", loggedIn, screenDashboard, ""},
-		{"refresh token expired", storedSessionMsg{session: expired}, screenMenu, "session expired, log in again"},
-		{"unreadable store", storedSessionMsg{err: errors.New("credentials.json: not a credentials file")}, screenMenu, "cannot read the stored session: credentials.json: not a credentials file"},
+		{"one valid", loggedIn, screenDashboard, ""},
+		{"one expired", accountsMsg{startup: true, accounts: []storedAccount{{Active: true, Session: expired}}}, screenLogin, "the session of john@API has expired: log in again"},
+		{"one valid, not active", accountsMsg{startup: true, accounts: []storedAccount{inactive}}, screenAccounts, ""},
+		{"three", threeAccounts, screenAccounts, ""},
+		{"unreadable store", accountsMsg{startup: true, err: errors.New("credentials.json: not a credentials file")}, screenMenu, "cannot read the stored accounts: credentials.json: not a credentials file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m := newTestRoot(t, Options{}, 80, 24, tt.stored)
-			if m.active != tt.screen || m.menu.note != tt.note {
-				t.Errorf("screen %d note %q, want %d %q", m.active, m.menu.note, tt.screen, tt.note)
+			note := m.menu.note
+			if m.active == screenLogin {
+				note = m.login.err
+			}
+			if m.active != tt.screen || note != tt.note {
+				t.Errorf("screen %d note %q, want %d %q", m.active, note, tt.screen, tt.note)
 			}
 			// A second answer (there is none) changes nothing.
 			send(m, notLoggedIn)
 			if m.active != tt.screen {
-				t.Error("a late stored session changed the screen")
+				t.Error("a late answer changed the screen")
 			}
 		})
 	}
-	m := New(Options{renderer: asciiRenderer()})
-	if m.active != screenLoading || !strings.Contains(m.View(), "reading the stored session") {
-		t.Errorf("before the stored session is read:\n%s", m.View())
+	// The one valid account that is not its server's active one is made so,
+	// then opened.
+	m := newTestRoot(t, Options{}, 80, 24, accountsMsg{startup: true, accounts: []storedAccount{inactive}})
+	if m.accounts.busy == "" {
+		t.Fatal("not opening the one account")
 	}
-	if msg := m.Init()(); msg.(storedSessionMsg).err == nil {
-		t.Error("no client: no error")
+	send(m, accountOpenedMsg{session: inactive.Session})
+	if m.active != screenDashboard || m.dashboard.session.Username != "john@API" {
+		t.Errorf("after the switch: screen %d", m.active)
+	}
+
+	m = New(Options{renderer: asciiRenderer()})
+	if m.active != screenLoading || !strings.Contains(m.View(), "reading the stored accounts") {
+		t.Errorf("before the stored accounts are read:\n%s", m.View())
+	}
+	if msg := m.Init()(); msg.(accountsMsg).err == nil {
+		t.Error("no store: no error")
 	}
 }
 
@@ -136,6 +166,10 @@ func TestRootNavigation(t *testing.T) {
 		t.Fatal("l did not log out")
 	}
 	send(m, logoutResultMsg{})
+	if m.active != screenLoading {
+		t.Fatalf("after logout: screen %d, not reading the accounts", m.active)
+	}
+	send(m, noneLeft)
 	if m.active != screenMenu || m.menu.note != "logged out" {
 		t.Fatalf("after logout: screen %d note %q", m.active, m.menu.note)
 	}
@@ -144,7 +178,7 @@ func TestRootNavigation(t *testing.T) {
 	if m.active != screenMenu {
 		t.Fatal("a dashboard message moved the menu")
 	}
-	send(m, "enter", "esc")
+	send(m, "enter", "esc", noneLeft)
 	if m.active != screenMenu || m.menu.note != "" {
 		t.Errorf("esc: screen %d note %q", m.active, m.menu.note)
 	}
@@ -156,8 +190,12 @@ var screens = []struct {
 	opts Options
 	msgs []any
 }{
+	{"accounts", Options{}, []any{threeAccounts}},
+	{"accounts_help", Options{}, []any{threeAccounts, "?"}},
+	{"accounts_filter", Options{}, []any{threeAccounts, "/", "qu"}},
+	{"accounts_confirm_logout", Options{}, []any{threeAccounts, "j", "d"}},
 	{"menu", Options{}, []any{notLoggedIn}},
-	{"menu_logged_out", Options{}, []any{loggedIn, "l", logoutResultMsg{}}},
+	{"menu_logged_out", Options{}, []any{loggedIn, "l", logoutResultMsg{}, noneLeft}},
 	{"menu_help", Options{}, []any{notLoggedIn, "?"}},
 	{"login", Options{}, []any{notLoggedIn, "enter", "john@API"}},
 	{"login_wrong_password", Options{}, []any{notLoggedIn, "enter", "john@API", "tab", "honeyBunnie", "enter", loginResultMsg{err: client.ErrWrongPassword}}},
@@ -166,24 +204,33 @@ var screens = []struct {
 	{"register_bad_username", Options{}, []any{notLoggedIn, "j", "enter", "john doe", "enter"}},
 	{"dashboard", Options{}, []any{loggedIn}},
 	{"dashboard_help", Options{}, []any{loggedIn, "?"}},
+	{"dashboard_history", Options{}, []any{loggedIn,
+		"r", refreshResultMsg{session: testSession()},
+		"r", refreshResultMsg{session: testSession(), auto: true},
+		"r", refreshResultMsg{err: &client.APIError{Status: 503, Code: 500000, Message: "fault injected"}},
+	}},
+	{"login_revoked", Options{}, []any{loggedIn, "r", refreshResultMsg{err: client.ErrSessionInvalid}}},
+	{"login_bad_server", Options{}, []any{notLoggedIn, "enter", "shift+tab", "ctrl+u", "127.0.0.1:8080", "enter"}},
+	{"register", Options{}, []any{notLoggedIn, "j", "enter"}},
 	{"dashboard_auto_refresh_error", Options{}, []any{loggedIn, "a", "r", refreshResultMsg{err: &url.Error{Op: "Get", URL: "x", Err: syscall.ECONNREFUSED}}}},
 	{"dashboard_banner_long", Options{
 		Banner: "demo: in-process mock, log in as john@API / honeyBunnies",
 		Server: "https://a-very-long-host-name.staging.dyorbackend.example.com:8443/some/prefix",
-	}, []any{storedSessionMsg{session: func() session {
+	}, []any{accountsMsg{startup: true, accounts: []storedAccount{{Active: true, Session: func() session {
 		s := testSession()
 		s.Username = strings.Repeat("verylongusername", 4)
+		s.Server = "https://a-very-long-host-name.staging.dyorbackend.example.com:8443/some/prefix"
 		return s
-	}()}}},
+	}()}}}}},
 }
 
 func TestGoldenScreens(t *testing.T) {
 	t.Parallel()
 	for _, sc := range screens {
-		for _, size := range [][2]int{{80, 24}, {40, 20}} {
+		for _, size := range [][2]int{{80, 24}, {60, 20}, {40, 20}} {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
 				t.Parallel()
-				m := newTestRoot(t, sc.opts, size[0], size[1], storedSessionMsg{err: client.ErrNotLoggedIn})
+				m := newTestRoot(t, sc.opts, size[0], size[1], accountsMsg{})
 				m.active = screenLoading
 				send(m, sc.msgs...)
 				view := m.View()
@@ -194,11 +241,53 @@ func TestGoldenScreens(t *testing.T) {
 	}
 }
 
+// TestKeysTypedFast: keys read together are handled one by one, on the
+// screen each leads to; a paste is text.
+func TestKeysTypedFast(t *testing.T) {
+	t.Parallel()
+	m := newTestRoot(t, Options{}, 80, 24, threeAccounts)
+	send(m, "/9090")
+	if !m.accounts.filtering || m.accounts.filter.Value() != "9090" || len(m.accounts.shown) != 1 {
+		t.Fatalf("/9090 typed fast: filtering %v, filter %q", m.accounts.filtering, m.accounts.filter.Value())
+	}
+	m = newTestRoot(t, Options{}, 80, 24, threeAccounts)
+	send(m, "nq") // n opens the login form, where q is text
+	if m.active != screenLogin || m.login.inputs[fieldUsername].Value() != "q" {
+		t.Fatalf("nq: screen %d, username %q", m.active, m.login.inputs[fieldUsername].Value())
+	}
+	m = newTestRoot(t, Options{}, 80, 24, threeAccounts)
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/x"), Paste: true})
+	if m.accounts.filtering {
+		t.Error("a paste was taken for keys")
+	}
+}
+
+// TestResizeReflows: every screen drawn at one size and then resized is the
+// screen drawn at the new size from the start.
+func TestResizeReflows(t *testing.T) {
+	t.Parallel()
+	for _, sc := range screens {
+		for _, sizes := range [][2][2]int{{{80, 24}, {60, 20}}, {{60, 20}, {80, 24}}, {{40, 20}, {80, 24}}} {
+			from, to := sizes[0], sizes[1]
+			resized := newTestRoot(t, sc.opts, from[0], from[1], accountsMsg{})
+			resized.active = screenLoading
+			send(resized, sc.msgs...)
+			send(resized, tea.WindowSizeMsg{Width: to[0], Height: to[1]})
+			fresh := newTestRoot(t, sc.opts, to[0], to[1], accountsMsg{})
+			fresh.active = screenLoading
+			send(fresh, sc.msgs...)
+			if got, want := resized.View(), fresh.View(); got != want {
+				t.Errorf("%s resized from %v to %v:\n%s\nwant\n%s", sc.name, from, to, got, want)
+			}
+		}
+	}
+}
+
 func TestViewFitsAnySize(t *testing.T) {
 	t.Parallel()
 	for _, sc := range screens {
 		for _, size := range [][2]int{{120, 40}, {80, 24}, {60, 15}, {40, 20}, {30, 10}, {20, 5}} {
-			m := newTestRoot(t, sc.opts, size[0], size[1], storedSessionMsg{err: client.ErrNotLoggedIn})
+			m := newTestRoot(t, sc.opts, size[0], size[1], accountsMsg{})
 			m.active = screenLoading
 			send(m, sc.msgs...)
 			view := m.View()
@@ -226,7 +315,7 @@ func TestNoColor(t *testing.T) {
 			// As newModel makes it for a terminal output; WithTTY stands in
 			// for the terminal.
 			opts.renderer = lipgloss.NewRenderer(io.Discard, termenv.WithTTY(true))
-			m := newTestRoot(t, opts, 80, 24, storedSessionMsg{err: client.ErrNotLoggedIn})
+			m := newTestRoot(t, opts, 80, 24, accountsMsg{})
 			m.active = screenLoading
 			send(m, sc.msgs...)
 			view := m.View()
@@ -281,6 +370,33 @@ func TestTruncate(t *testing.T) {
 	for _, tt := range tests {
 		if got := truncate(tt.s, tt.width); got != tt.want {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tt.s, tt.width, got, tt.want)
+		}
+	}
+}
+
+// TestHostileTextIsCleaned: names, session ids and messages a server or the
+// store wrote reach the screen without their escape sequences.
+func TestHostileTextIsCleaned(t *testing.T) {
+	t.Parallel()
+	hostile := testSession()
+	hostile.SessionID = "sid\x1b]0;pwned\x07"
+	hostile.Username = "john\x1b[2J"
+	hostile.Server = "http://127.0.0.1:8080/\u202eevil"
+	one := []storedAccount{{Active: true, Session: hostile}}
+	for name, msgs := range map[string][]any{
+		"dashboard": {accountsMsg{startup: true, accounts: one}, "r", refreshResultMsg{err: &client.APIError{Status: 503, Message: "boom\x1b[31m"}}},
+		"accounts":  {accountsMsg{startup: true, accounts: append(one, threeAccounts.accounts...)}, "d"},
+		"login":     {accountsMsg{startup: true, accounts: one}, "r", refreshResultMsg{err: client.ErrSessionInvalid}},
+	} {
+		m := newTestRoot(t, Options{}, 80, 24, accountsMsg{})
+		m.active = screenLoading
+		send(m, msgs...)
+		v := m.View()
+		if strings.ContainsAny(v, "\x1b\x07\u202e") {
+			t.Errorf("%s: hostile text on screen: %q", name, v)
+		}
+		if !strings.Contains(v, "john") {
+			t.Errorf("%s: the name is gone altogether:\n%s", name, v)
 		}
 	}
 }

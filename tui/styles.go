@@ -2,7 +2,9 @@ package tui
 
 import (
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/progress"
 	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/table"
 	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
 )
@@ -15,7 +17,8 @@ import (
 // renderer query the terminal's background while the program owns it.
 //
 // Nothing relies on colour alone: the selected item and the focused field have
-// a "> " marker, errors start with "✗", notes with "✓".
+// a "> " marker, errors start with "✗", notes with "✓", the lifetime bars are
+// drawn with two characters.
 type styles struct {
 	renderer *lipgloss.Renderer
 
@@ -29,7 +32,8 @@ type styles struct {
 	noteText  lipgloss.Style
 	muted     lipgloss.Style
 
-	help help.Styles
+	help  help.Styles
+	table table.Styles
 }
 
 // Colours: the 16 ANSI colours, which every colour terminal has and themes.
@@ -39,6 +43,7 @@ const (
 	colourOK     = lipgloss.Color("10") // bright green
 	colourMuted  = lipgloss.Color("8")  // grey
 	colourBanner = lipgloss.Color("11") // bright yellow
+	colourLow    = lipgloss.Color("11") // bright yellow: a token near its end
 )
 
 func newStyles(r *lipgloss.Renderer) *styles {
@@ -55,6 +60,11 @@ func newStyles(r *lipgloss.Renderer) *styles {
 		errorText: r.NewStyle().Foreground(colourError),
 		noteText:  r.NewStyle().Foreground(colourOK),
 		muted:     r.NewStyle().Foreground(colourMuted),
+		table: table.Styles{
+			Header:   r.NewStyle().Foreground(colourMuted).PaddingRight(1),
+			Cell:     r.NewStyle().PaddingRight(1),
+			Selected: r.NewStyle().Bold(true).Foreground(colourAccent),
+		},
 		help: help.Styles{
 			Ellipsis:       desc,
 			ShortKey:       key,
@@ -72,6 +82,28 @@ func (s *styles) newHelp() help.Model {
 	h := help.New()
 	h.Styles = s.help
 	return h
+}
+
+// newBar returns a lifetime bar drawn with s's colour profile: no colour
+// under NO_COLOR, where the filled part (█) and the rest (░) still differ.
+func (s *styles) newBar() progress.Model {
+	bar := progress.New(
+		progress.WithoutPercentage(),
+		progress.WithSolidFill(string(colourOK)),
+		progress.WithColorProfile(s.renderer.ColorProfile()),
+	)
+	bar.EmptyColor = string(colourMuted)
+	return bar
+}
+
+// barView draws bar width columns wide, left filled, in the "low" colour
+// when low.
+func (s *styles) barView(bar progress.Model, width int, left float64, low bool) string {
+	bar.Width = width
+	if low {
+		bar.FullColor = string(colourLow)
+	}
+	return bar.ViewAs(left)
 }
 
 // newSpinner returns a spinner drawn with s.

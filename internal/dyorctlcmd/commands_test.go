@@ -243,15 +243,25 @@ func TestTUIWiring(t *testing.T) {
 			if got == nil {
 				return
 			}
-			if got.Client == nil || !got.AltScreen || got.Input == nil || got.Output == nil {
+			if !got.AltScreen || got.Input == nil || got.Output == nil {
 				t.Errorf("options %+v", got)
 			}
 			if tc.banner {
-				if got.Server == c.srv.URL || !strings.Contains(got.Banner, "john@API / honeyBunnies") {
+				if got.Client == nil || got.Server == c.srv.URL || !strings.Contains(got.Banner, "john@API / honeyBunnies") {
 					t.Errorf("demo options %+v", got)
 				}
-			} else if got.Server != c.srv.URL || got.Client.BaseURL() != c.srv.URL {
-				t.Errorf("server %q, client %q, want %q", got.Server, got.Client.BaseURL(), c.srv.URL)
+				return
+			}
+			// The app gets the credentials file and makes its clients.
+			if got.Accounts == nil || got.NewClient == nil {
+				t.Fatalf("options %+v", got)
+			}
+			if _, err := got.Accounts.Accounts(); err != nil {
+				t.Errorf("the app's accounts: %v", err)
+			}
+			cl, err := got.NewClient(c.srv.URL, got.Accounts.ForServer(c.srv.URL))
+			if got.Server != c.srv.URL || err != nil || cl.BaseURL() != c.srv.URL {
+				t.Errorf("server %q, client %v, want %q", got.Server, err, c.srv.URL)
 			}
 		})
 	}

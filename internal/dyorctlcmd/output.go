@@ -2,7 +2,6 @@ package dyorctlcmd
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/internal/safetext"
+	"github.com/dyor-exchange/dyorctl/internal/timefmt"
 )
 
 // writeJSON prints v as the one JSON object of the command: indented for a
@@ -83,34 +83,9 @@ func expiresIn(exp, now time.Time) string {
 		return "expiry unknown"
 	}
 	if d := exp.Sub(now); d > 0 {
-		return "expires in " + humanDuration(d)
+		return "expires in " + timefmt.Duration(d)
 	}
-	return "expired " + humanDuration(now.Sub(exp)) + " ago"
-}
-
-// humanDuration is d in at most three units, largest first: "45s",
-// "14m 32s", "3h 5m", "6d 23h 59m".
-func humanDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	if d < time.Second {
-		return "0s"
-	}
-	days := int(d / (24 * time.Hour))
-	d -= time.Duration(days) * 24 * time.Hour
-	hours := int(d / time.Hour)
-	d -= time.Duration(hours) * time.Hour
-	minutes := int(d / time.Minute)
-	seconds := int((d - time.Duration(minutes)*time.Minute) / time.Second)
-	switch {
-	case days > 0:
-		return fmt.Sprintf("%dd %dh %dm", days, hours, minutes)
-	case hours > 0:
-		return fmt.Sprintf("%dh %dm", hours, minutes)
-	case minutes > 0:
-		return fmt.Sprintf("%dm %ds", minutes, seconds)
-	default:
-		return fmt.Sprintf("%ds", seconds)
-	}
+	return "expired " + timefmt.Duration(now.Sub(exp)) + " ago"
 }
 
 // shortDuration prints a flag-like duration without zero tails: 30s, 1m,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/tui"
 )
 
@@ -13,10 +14,13 @@ func NewCmdTUI(f *Factory, runF func(context.Context, *Factory) error) *cobra.Co
 	return &cobra.Command{
 		Use:   "tui",
 		Short: "Open the interactive app",
-		Long: `Open the interactive app: log in or register from a menu, then a dashboard of
-the session with refresh, logout and auto-refresh. It uses the same stored
-credentials as the other commands. A bare "dyorctl" in a terminal opens it
-too.
+		Long: `Open the interactive app: every stored account of every server in one list
+(Enter opens one and makes it its server's active account, d logs it out, n
+logs in to another, / filters), a dashboard of a session with lifetime bars,
+refresh, logout, auto-refresh and a history of what happened, and login and
+register forms for any server (--server fills them in). It uses the same
+stored credentials as the other commands. A bare "dyorctl" in a terminal
+opens it too; ? shows every key.
 
 It needs a terminal on stdin and stdout (exit 2 otherwise); in scripts, use
 the other commands.`,
@@ -48,12 +52,12 @@ func tuiRun(ctx context.Context, f *Factory) error {
 	if _, err := st.Accounts(); err != nil {
 		return err
 	}
-	c, err := f.newClientWith(f.appHTTPClient(), server, st.ForServer(server))
-	if err != nil {
-		return err
-	}
+	hc := f.appHTTPClient()
 	return f.RunTUI(ctx, tui.Options{
-		Client:    c,
+		Accounts: st,
+		NewClient: func(server string, store client.TokenStore) (*client.Client, error) {
+			return f.newClientWith(hc, server, store)
+		},
 		Server:    server,
 		Input:     f.IO.In,
 		Output:    f.IO.Out,

@@ -225,7 +225,8 @@ func tuiFlow(t *testing.T, l *ledger) {
 		t.Fatal(err)
 	}
 	d.press("r")
-	d.waitFor("session expired, log in again")
+	d.waitFor("the server no longer accepts the session of tuiuser")
+	d.press("esc") // the login form, filled in: back to the menu
 
 	// Login and logout.
 	login("tuiuser", pwUser)
