@@ -99,14 +99,16 @@ type Report struct {
 	ControlPlane bool          `json:"control_plane"` // the target serves /_mock/ and the suite used it
 	Prefix       string        `json:"prefix"`        // of every username the run registered
 	Accounts     int           `json:"accounts"`      // accounts the run registered
-	Sessions     int           `json:"sessions"`      // sessions it created
-	LoggedOut    int           `json:"logged_out"`    // of those, ended by the final logouts
+	Sessions     int           `json:"sessions"`      // sessions it was given tokens for
+	FinalLogouts int           `json:"final_logouts"` // of those, still open at the end: the final logouts sent
+	LoggedOut    int           `json:"logged_out"`    // final logouts answered 200 (the rest were already refused: expired, revoked)
 	Requests     int           `json:"requests"`      // requests sent, the final logouts included
+	Started      time.Time     `json:"started"`
+	Duration     time.Duration `json:"duration_ns"`
 	Results      []Result      `json:"results"`
 	Passed       int           `json:"passed"`
 	Failed       int           `json:"failed"`
 	Skipped      int           `json:"skipped"`
-	Duration     time.Duration `json:"duration_ns"`
 }
 
 // CaseInfo describes a case of the suite.
@@ -155,7 +157,7 @@ func Check(ctx context.Context, target Target, opts Options) (*Report, error) {
 		r.finish()
 		return nil, err
 	}
-	rep := &Report{URL: r.base, ControlPlane: r.control, Prefix: r.prefix}
+	rep := &Report{URL: r.base, ControlPlane: r.control, Prefix: r.prefix, Started: start}
 	for _, c := range suite {
 		if opts.Run != nil && !opts.Run.MatchString(c.name) {
 			continue
@@ -185,6 +187,19 @@ func (rep *Report) add(res Result) {
 	case Skip:
 		rep.Skipped++
 	}
+}
+
+// Validate reports a Target that cannot be used: a URL that is not
+// http(s)://HOST[:PORT][/PATH], or a Prefix longer than 20 bytes or not
+// printable ASCII.
+func (t Target) Validate() error {
+	if _, err := parseURL(t.URL); err != nil {
+		return err
+	}
+	if t.Prefix != "" && (len(t.Prefix) > 20 || !printableASCII(t.Prefix)) {
+		return fmt.Errorf("%w: prefix %q: want at most 20 bytes of printable ASCII without spaces", ErrTarget, t.Prefix)
+	}
+	return nil
 }
 
 // parseURL checks a target's URL and returns it without a trailing slash.

@@ -71,6 +71,7 @@ type runner struct {
 	sessions  []*tracked
 	bySID     map[string]*tracked
 	loggedOut int
+	final     int
 }
 
 // tracked is a session the run created.
@@ -81,10 +82,10 @@ type tracked struct {
 }
 
 func newRunner(t Target) (*runner, error) {
-	base, err := parseURL(t.URL)
-	if err != nil {
+	if err := t.Validate(); err != nil {
 		return nil, err
 	}
+	base, _ := parseURL(t.URL)
 	k, err := loadContract()
 	if err != nil {
 		return nil, err
@@ -115,9 +116,6 @@ func newRunner(t Target) (*runner, error) {
 		var b [4]byte
 		_, _ = rand.Read(b[:])
 		r.prefix = "conf-" + hex.EncodeToString(b[:]) + "-"
-	}
-	if len(r.prefix) > 20 || !printableASCII(r.prefix) || strings.ContainsAny(r.prefix, " \t") {
-		return nil, fmt.Errorf("%w: prefix %q: want at most 20 bytes of printable ASCII without spaces", ErrTarget, r.prefix)
 	}
 	return r, nil
 }
@@ -258,6 +256,7 @@ func (r *runner) ended(token string) {
 func (r *runner) finish() {
 	r.mu.Lock()
 	open := slices.DeleteFunc(slices.Clone(r.sessions), func(s *tracked) bool { return s.ended })
+	r.final += len(open)
 	r.mu.Unlock()
 	for _, s := range open {
 		ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
@@ -289,7 +288,8 @@ func (r *runner) finish() {
 func (r *runner) fill(rep *Report) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rep.Accounts, rep.Sessions, rep.LoggedOut, rep.Requests = r.accounts, len(r.sessions), r.loggedOut, r.total
+	rep.Accounts, rep.Sessions, rep.Requests = r.accounts, len(r.sessions), r.total
+	rep.FinalLogouts, rep.LoggedOut = r.final, r.loggedOut
 }
 
 // failure and skipped stop a case (see cx.failf and cx.skipf).
@@ -351,7 +351,16 @@ type cx struct {
 	problems []string
 }
 
-func (c *cx) failf(format string, args ...any) { panic(failure{fmt.Sprintf(format, args...)}) }
+// failf stops the case as failed. A message "CONTEXT: want …, got …" is
+// reported as "want …, got … [CONTEXT]", so that every failure line reads
+// "FAIL name: want …".
+func (c *cx) failf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if i := strings.Index(msg, ": want "); i > 0 && !strings.HasPrefix(msg, "want ") {
+		msg = msg[i+2:] + " [" + msg[:i] + "]"
+	}
+	panic(failure{msg})
+}
 func (c *cx) skipf(format string, args ...any) { panic(skipped{fmt.Sprintf(format, args...)}) }
 
 // A request of a case.

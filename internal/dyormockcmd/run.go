@@ -132,6 +132,7 @@ A flag beats its variable.`,
 	f.BoolVar(&o.admin, "admin", true, "serve the /_mock/ control plane")
 
 	cmd.AddCommand(newHealthcheckCmd(ctx, stdout, getenv), newVersionCmd(stdout))
+	cmd.AddCommand(newConformanceCmd(ctx, stdout, getenv))
 	return cmd
 }
 
