@@ -83,8 +83,9 @@ func (k *contract) check(req *http.Request, reqBody []byte, resp *http.Response,
 			Code *int `json:"code"`
 		} `json:"error"`
 	}
-	_ = json.Unmarshal(respBody, &env)
-	if env.Error != nil && env.Error.Code != nil {
+	if err := json.Unmarshal(respBody, &env); err != nil {
+		report("the body is not the envelope: %v", err)
+	} else if env.Error != nil && env.Error.Code != nil {
 		code := api.Code(*env.Error.Code)
 		if code.Status() != resp.StatusCode {
 			report("error code %d with HTTP status %d (want status %d = code / 1000)", code, resp.StatusCode, code.Status())
