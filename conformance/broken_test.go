@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -585,5 +586,47 @@ func TestCommandAgainstBrokenServers(t *testing.T) {
 				t.Errorf("stdout does not name the failing case %s:\n%s", b.fails[0], stdout.String())
 			}
 		})
+	}
+}
+
+// A server that echoes what it was sent (the Authorization header, the body
+// with its password) in its error messages, and breaks the contract so that
+// cases fail and print those messages: the report still holds no token and
+// no password.
+func TestReportHoldsNoSecrets(t *testing.T) {
+	srv := mock.Start(t, mock.WithBcryptCost(4), mock.WithSecret(secret))
+	leaky := hooks{after: func(x *exchange) {
+		if c := x.code(); c != 0 {
+			if c == api.CodeSessionNotFound || c == api.CodeWrongPassword {
+				c = api.CodeBadToken
+			}
+			x.answer(c, "you sent "+x.r.Header.Get("Authorization")+" and "+string(x.reqBody))
+		}
+	}}
+	hs := httptest.NewServer(wrap(srv.Handler(), leaky))
+	t.Cleanup(hs.Close)
+	rep, err := conformance.Check(context.Background(), conformance.Target{URL: hs.URL, Rate: -1}, conformance.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failed < 10 {
+		t.Fatalf("only %d cases failed: the leaky server is not exercised", rep.Failed)
+	}
+	var out bytes.Buffer
+	for _, r := range rep.Results {
+		out.WriteString(r.Line() + "\n")
+	}
+	_ = rep.WriteJSON(&out)
+	_ = rep.WriteJUnit(&out)
+	if !strings.Contains(out.String(), "you sent Bearer [redacted]") {
+		t.Errorf("the echoed messages are not in the report at all:\n%.2000s", out.String())
+	}
+	for _, leak := range []*regexp.Regexp{regexp.MustCompile(`eyJ`), regexp.MustCompile(`pw-[0-9a-f]{8}`)} {
+		if loc := leak.FindStringIndex(out.String()); loc != nil {
+			t.Errorf("the report holds %s: …%s…", leak, out.String()[max(0, loc[0]-200):min(out.Len(), loc[1]+100)])
+		}
+	}
+	if !strings.Contains(out.String(), `password\":\"[redacted]`) {
+		t.Errorf("the echoed passwords are not in the report at all")
 	}
 }
