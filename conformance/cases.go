@@ -95,7 +95,6 @@ type inputCase struct {
 	name, checks string
 	loginOnly    bool
 	body         func(c *cx) []byte
-	valid        bool // the value keeps the rules: the request must be accepted
 }
 
 // fill returns prefix followed by copies of r up to n code points.
