@@ -106,7 +106,8 @@ func fill(prefix string, r rune, n int) string {
 	return prefix + strings.Repeat(string(r), k)
 }
 
-func inputCases() []kase {
+// inputCaseTable is the input rules' cases: one body each.
+func inputCaseTable() []inputCase {
 	creds := func(username func(c *cx) string) func(c *cx) []byte {
 		return func(c *cx) []byte { return credentialsBody(username(c), c.newPassword()) }
 	}
@@ -116,7 +117,7 @@ func inputCases() []kase {
 	raw := func(format string) func(c *cx) []byte {
 		return func(c *cx) []byte { return fmt.Appendf(nil, format, c.name("raw"), c.newPassword()) }
 	}
-	cases := []inputCase{
+	return []inputCase{
 		{name: "username/too-short", loginOnly: true,
 			checks: fmt.Sprintf("a username of %d code points answers 400002", api.MinUsernameRunes-1),
 			body:   creds(func(*cx) string { return strings.Repeat("\u01c2", api.MinUsernameRunes-1) })},
@@ -154,8 +155,11 @@ func inputCases() []kase {
 		{name: "password/missing", checks: "a body without a password answers 400002",
 			body: func(c *cx) []byte { return fmt.Appendf(nil, `{"username":%q}`, c.name("nopw")) }},
 	}
+}
+
+func inputCases() []kase {
 	var out []kase
-	for _, ic := range cases {
+	for _, ic := range inputCaseTable() {
 		out = append(out, kase{name: "input/" + ic.name, checks: ic.checks + (map[bool]string{true: " on login", false: " on register and login"})[ic.loginOnly],
 			run: func(c *cx) {
 				for _, rt := range api.Routes {

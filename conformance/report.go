@@ -28,9 +28,13 @@ func (rep *Report) Summary() string {
 	if rep.ControlPlane {
 		control = "with the control plane"
 	}
-	return fmt.Sprintf("%d passed, %d failed, %d skipped of %d cases against %s (%s) in %s; %d requests, %d accounts registered (%s…), %d sessions, %d logged out at the end",
+	out := fmt.Sprintf("%d passed, %d failed, %d skipped of %d cases against %s (%s) in %s; %d requests, %d accounts registered (%s…), %d sessions, %d logged out at the end",
 		rep.Passed, rep.Failed, rep.Skipped, len(rep.Results), rep.URL, control, rep.Duration.Round(time.Millisecond),
-		rep.Requests, rep.Accounts, rep.Prefix, rep.Sessions, rep.FinalLogouts)
+		rep.Requests, rep.Accounts, rep.Prefix, rep.Sessions, rep.LoggedOut)
+	if n := rep.FinalLogouts - rep.LoggedOut; n > 0 {
+		out += fmt.Sprintf(" (%d more refused the final logout: expired or revoked already)", n)
+	}
+	return out
 }
 
 // WriteJSON writes the report as one JSON object.

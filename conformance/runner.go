@@ -452,7 +452,10 @@ func (c *cx) do(q request) *answer {
 		a.env.Error.Message = sanitize(jwtLike.ReplaceAllString(c.r.redact(a.env.Error.Message), "[token]"))
 	}
 
+	// The contract's paths are relative to the base URL, which may have a
+	// path of its own (a dyormock tenant's /t/{id}, a gateway's prefix).
 	checked := req.Clone(context.Background())
+	checked.URL.Path, checked.URL.RawPath = q.path, ""
 	for _, p := range c.r.contract.check(checked, q.body, resp, respBody) {
 		c.problems = append(c.problems, fmt.Sprintf("%s → %d: %s", what, resp.StatusCode, p))
 	}
