@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -120,7 +121,7 @@ func WithClock(now func() time.Time) Option {
 func New(baseURL string, opts ...Option) (*Client, error) {
 	norm, o, err := parseBaseURL(baseURL)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("client: %w", err)
 	}
 	c := &Client{
 		baseURL:   norm,
@@ -171,15 +172,30 @@ func defaultPort(scheme string) string {
 	return ""
 }
 
-// parseBaseURL checks raw and returns it normalised: lower-case scheme and
-// host, no default port, no trailing slash.
+// NormalizeBaseURL checks a server URL as New does and returns it in the
+// form BaseURL gives: lower-case scheme and host, no default port, no
+// trailing slash. Stores key their accounts by it (package credstore). A
+// URL that is not http(s), has no host, or carries credentials, a query or
+// a fragment is an error; the error quotes the URL only when it holds no
+// credentials.
+func NormalizeBaseURL(raw string) (string, error) {
+	norm, _, err := parseBaseURL(raw)
+	return norm, err
+}
+
+// parseBaseURL is NormalizeBaseURL, and the origin requests must go to.
 func parseBaseURL(raw string) (string, origin, error) {
+	shown := strconv.Quote(raw)
 	bad := func(why string) (string, origin, error) {
-		return "", origin{}, fmt.Errorf("client: server URL %q %s (want http(s)://host[:port][/path])", raw, why)
+		return "", origin{}, fmt.Errorf("%s is not a server URL: it %s (want http(s)://host[:port][/path])", shown, why)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
+		shown = "the URL" // it may hold a password that did not parse as one
 		return bad("does not parse")
+	}
+	if u.User != nil {
+		shown = "the URL"
 	}
 	scheme := strings.ToLower(u.Scheme)
 	switch {
@@ -188,11 +204,11 @@ func parseBaseURL(raw string) (string, origin, error) {
 	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
 		return bad("has no host")
 	case u.User != nil:
-		return bad("must not carry credentials")
+		return bad("carries credentials")
 	case u.RawQuery != "" || u.ForceQuery:
-		return bad("must not have a query")
+		return bad("has a query")
 	case u.Fragment != "" || strings.HasSuffix(raw, "#"):
-		return bad("must not have a fragment")
+		return bad("has a fragment")
 	}
 	host := hostKey(u.Hostname())
 	if port := u.Port(); port != "" && port != defaultPort(scheme) {
@@ -206,8 +222,8 @@ func parseBaseURL(raw string) (string, origin, error) {
 // to go back into a URL: "%" (from "%25") encoded again, an IPv6 literal in
 // brackets with its zone (case-sensitive, like the interface name it is)
 // percent-encoded, so that the URL parses again to the same host (RFC
-// 6874). credstore.NormalizeServer goes through this too, so BaseURL is
-// the credentials file's key.
+// 6874). NormalizeBaseURL goes through this too, so BaseURL is the
+// credentials file's key.
 func hostKey(host string) string {
 	if !strings.Contains(host, ":") {
 		return strings.ReplaceAll(strings.ToLower(host), "%", "%25")
@@ -272,20 +288,32 @@ func (c *Client) Register(ctx context.Context, username, password string) error 
 }
 
 // Login checks the password, saves the new token pair in the store (with
-// Username set) and returns it. If the tokens cannot be saved, Login
-// returns them with the error.
+// Username set) and returns it. The request is sent from inside the store's
+// Update, so a store that must write a file makes sure it can before the
+// server creates a session (credstore prepares its write first), and a
+// store that cannot stops the login with nothing sent. If the tokens
+// cannot be saved after the server answered, Login returns them with the
+// error, so that the caller can end the session nothing stores.
 func (c *Client) Login(ctx context.Context, username, password string) (Tokens, error) {
-	var res tokenResult
-	if err := c.call(ctx, routeLogin, "", api.Credentials{Username: username, Password: password}, &res); err != nil {
-		return Tokens{}, err
-	}
-	t, err := res.tokens("login")
-	if err != nil {
-		return Tokens{}, err
-	}
-	t.Username = username
-	if err := c.store.Save(ctx, t); err != nil {
+	var t Tokens
+	_, err := c.store.Update(ctx, func(cur Tokens) (Tokens, error) {
+		var res tokenResult
+		if err := c.call(ctx, routeLogin, "", api.Credentials{Username: username, Password: password}, &res); err != nil {
+			return cur, err
+		}
+		got, err := res.tokens("login")
+		if err != nil {
+			return cur, err
+		}
+		got.Username = username
+		t = got
+		return got, nil
+	})
+	switch {
+	case err != nil && !t.IsZero():
 		return t, fmt.Errorf("logged in, but the tokens could not be saved: %w", err)
+	case err != nil:
+		return Tokens{}, err
 	}
 	return t, nil
 }
@@ -545,5 +573,5 @@ func (c *Client) call(ctx context.Context, rt api.Route, bearer string, in, out 
 		return fmt.Errorf("%s: reading the answer (%s): %w", route, statusText(resp.StatusCode), readErr)
 	}
 	// A failure status says enough even when its body was cut short.
-	return decodeAnswer(resp.StatusCode, data, out)
+	return decodeAnswer(resp.StatusCode, data, out, requestSecrets(bearer, in)...)
 }

@@ -737,3 +737,36 @@ func TestNetworkErrorsAreWrapped(t *testing.T) {
 		t.Errorf("error text = %q", err)
 	}
 }
+
+// NormalizeBaseURL is the rule stores key accounts by: the same form as
+// BaseURL, and an error that never quotes a password.
+func TestNormalizeBaseURL(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"HTTP://Example.COM:80/":      "http://example.com",
+		"https://example.com:443/api": "https://example.com/api",
+		"http://127.0.0.1:8080":       "http://127.0.0.1:8080",
+	} {
+		got, err := client.NormalizeBaseURL(raw)
+		if err != nil || got != want {
+			t.Errorf("NormalizeBaseURL(%q) = %q, %v; want %q", raw, got, err, want)
+		}
+		if c, err := client.New(raw); err != nil || c.BaseURL() != got {
+			t.Errorf("New(%q).BaseURL() differs from NormalizeBaseURL", raw)
+		}
+	}
+	for _, raw := range []string{"ftp://x", "http://", "http://h/?q=1", "http://h/#f",
+		"http://user:Secret-Pass-42@127.0.0.1:1", "http://user:Secret-Pass-42%zz@127.0.0.1:1", "://Secret-Pass-42"} {
+		_, err := client.NormalizeBaseURL(raw)
+		if err == nil {
+			t.Errorf("NormalizeBaseURL(%q) accepted it", raw)
+			continue
+		}
+		if strings.Contains(err.Error(), "Secret-Pass-42") && strings.Contains(raw, "@") {
+			t.Errorf("NormalizeBaseURL(%q): %q quotes the password", raw, err)
+		}
+		if !strings.Contains(err.Error(), "is not a server URL") {
+			t.Errorf("NormalizeBaseURL(%q): %q", raw, err)
+		}
+	}
+}

@@ -71,6 +71,8 @@ func TestNormalizeServer(t *testing.T) {
 		if tt.want == "" {
 			if err == nil {
 				t.Errorf("NormalizeServer(%q) = %q, want an error", tt.raw, got)
+			} else if strings.Contains(tt.raw, "@") && strings.Contains(err.Error(), "u:p") {
+				t.Errorf("NormalizeServer(%q): error %q shows the user information", tt.raw, err)
 			}
 			continue
 		}
@@ -199,13 +201,13 @@ func TestSeveralServersAndAccounts(t *testing.T) {
 		t.Errorf("Active(A) = %+v, %v; want bob", got, err)
 	}
 
-	if err := s.Switch(serverA, "alice"); err != nil {
+	if err := s.Switch(context.Background(), serverA, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.ForServer(serverA).Load(ctx); got != alice {
 		t.Errorf("after Switch, Load = %v; want alice", got)
 	}
-	err := s.Switch(serverA, "carol")
+	err := s.Switch(context.Background(), serverA, "carol")
 	if !errors.Is(err, credstore.ErrNoAccount) || !errors.Is(err, client.ErrNotLoggedIn) || !strings.Contains(err.Error(), "carol") {
 		t.Errorf("Switch to an account of another server = %v", err)
 	}
@@ -226,10 +228,10 @@ func TestSeveralServersAndAccounts(t *testing.T) {
 	})
 
 	// Remove of an inactive account leaves the active one.
-	if err := s.Remove(serverB, "nobody"); err != nil {
+	if err := s.Remove(context.Background(), serverB, "nobody"); err != nil {
 		t.Errorf("Remove of an unknown account: %v", err)
 	}
-	if err := s.Remove(serverA, "bob"); err != nil {
+	if err := s.Remove(context.Background(), serverA, "bob"); err != nil {
 		t.Fatal(err)
 	}
 	checkAccounts(t, s, []credstore.Account{{Server: serverB, Username: "carol", Active: true, Tokens: carol}})
@@ -385,8 +387,8 @@ func TestBadFilesAreReportedAndLeftUntouched(t *testing.T) {
 		"Delete":   func(ctx context.Context, s *credstore.Store) error { return s.ForServer(serverA).Delete(ctx) },
 		"Accounts": func(ctx context.Context, s *credstore.Store) error { _, err := s.Accounts(); return err },
 		"Active":   func(ctx context.Context, s *credstore.Store) error { _, err := s.Active(serverA); return err },
-		"Switch":   func(ctx context.Context, s *credstore.Store) error { return s.Switch(serverA, "u") },
-		"Remove":   func(ctx context.Context, s *credstore.Store) error { return s.Remove(serverA, "u") },
+		"Switch":   func(ctx context.Context, s *credstore.Store) error { return s.Switch(ctx, serverA, "u") },
+		"Remove":   func(ctx context.Context, s *credstore.Store) error { return s.Remove(ctx, serverA, "u") },
 		"Update": func(ctx context.Context, s *credstore.Store) error {
 			_, err := s.ForServer(serverA).Update(ctx, func(client.Tokens) (client.Tokens, error) {
 				return tokens(t, "u", "s"), nil
@@ -513,5 +515,43 @@ func checkAccounts(t *testing.T, s *credstore.Store, want []credstore.Account) {
 		if got[i] != want[i] {
 			t.Errorf("Accounts[%d] = %+v\nwant %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// TestLoginReturnsTheSessionItReplaced: Login stores the new pair as the
+// active account and returns the earlier pair of the same username that
+// was stored when it held the lock; other usernames are kept and are not
+// "earlier"; a failed login changes nothing.
+func TestLoginReturnsTheSessionItReplaced(t *testing.T) {
+	t.Parallel()
+	s := open(t, t.TempDir())
+	login := func(username, sid string) (client.Tokens, client.Tokens) {
+		t.Helper()
+		got, earlier, err := s.Login(t.Context(), serverA, func() (client.Tokens, error) { return tokens(t, username, sid), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, earlier
+	}
+	if _, earlier := login("u", "s1"); !earlier.IsZero() {
+		t.Fatalf("first login replaced %v", earlier)
+	}
+	if _, earlier := login("v", "s2"); !earlier.IsZero() {
+		t.Fatalf("another username's login replaced %v", earlier)
+	}
+	got, earlier := login("u", "s3")
+	if earlier.SessionID != "s1" || got.SessionID != "s3" {
+		t.Fatalf("second login of u: got %v replacing %v, want s3 replacing s1", got, earlier)
+	}
+	wantErr := errors.New("wrong password")
+	if _, _, err := s.Login(t.Context(), serverA, func() (client.Tokens, error) { return client.Tokens{}, wantErr }); err != wantErr {
+		t.Fatalf("failed login: %v", err)
+	}
+	a, err := s.Active(serverA)
+	if err != nil || a.Username != "u" || a.Tokens.SessionID != "s3" {
+		t.Fatalf("active = %+v, %v; want u with s3", a, err)
+	}
+	if list, _ := s.Accounts(); len(list) != 2 {
+		t.Fatalf("%d accounts stored, want 2", len(list))
 	}
 }

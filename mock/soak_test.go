@@ -18,7 +18,7 @@ import (
 )
 
 // TestSoak runs a mixed load for a bounded time (DYORMOCK_SOAK, default
-// 3s) — registering, logging in, refreshing, reusing old refresh tokens on
+// 3s, 300 ms with -short) — registering, logging in, refreshing, reusing old refresh tokens on
 // purpose, logging out, with clock advances and sweeps interleaved — and
 // checks the invariants throughout: every refresh token is accepted once
 // or refused with the right code, a reuse revokes exactly its chain, the
@@ -27,6 +27,9 @@ import (
 // goroutines are back to their count before the server started.
 func TestSoak(t *testing.T) {
 	d := 3 * time.Second
+	if testing.Short() {
+		d = 300 * time.Millisecond // the same checks after less load
+	}
 	if v := os.Getenv("DYORMOCK_SOAK"); v != "" {
 		var err error
 		if d, err = time.ParseDuration(v); err != nil {

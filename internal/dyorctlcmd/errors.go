@@ -17,7 +17,7 @@ import (
 	"github.com/dyor-exchange/dyorctl/credstore"
 )
 
-// Exit codes (DESIGN.md §2; 4 as in gh).
+// Exit codes (4 as in gh), as the README and the man pages list them.
 const (
 	exitOK          = 0
 	exitError       = 1 // any other failure
@@ -131,6 +131,10 @@ func classify(err error, ec errContext) *ExitError {
 		return exitErrorf(exitAuth, "not logged in to %s: run \"dyorctl login -u %s\"", server, username)
 	case errors.Is(err, credstore.ErrCorrupt):
 		return exitErrorf(exitError, "%s", oneLine(err.Error()))
+	case errors.Is(err, credstore.ErrUnwritable):
+		// Found out before anything was sent (the store prepares its write
+		// first), so the session is as good as it was.
+		return exitErrorf(exitError, "%s; nothing was sent to the server and the stored tokens still work: make room or make the directory writable, then try again", oneLine(err.Error()))
 	}
 	if cause, ok := networkCause(err); ok {
 		return exitErrorf(exitUnreachable, "cannot reach %s: %s", server, cause)

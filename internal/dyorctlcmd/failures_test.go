@@ -127,12 +127,12 @@ func TestFailures(t *testing.T) {
 		{name: "unknown flag", args: []string{"status", "--bogus"}, code: 2, stderr: "unknown flag: --bogus"},
 		{name: "bad flag value", args: []string{"--timeout", "soon", "status"}, code: 2, stderr: `invalid value for the --timeout flag`},
 		{name: "flag without its value", args: []string{"switch", "-u"}, code: 2, stderr: "flag needs an argument"},
-		{name: "bad output format", args: []string{"-o", "yaml", "status"}, code: 2, stderr: `-o "yaml" is not an output format`},
+		{name: "bad output format", args: []string{"-o", "yaml", "status"}, code: 2, stderr: "-o takes text or json"},
 		{name: "zero timeout", args: []string{"--timeout", "0s", "status"}, code: 2, stderr: "--timeout"},
 		{name: "extra argument", args: []string{"status", "now"}, code: 2, stderr: "takes no arguments"},
 		{name: "unknown shell", args: []string{"completion", "tcsh"}, code: 2, stderr: `unknown command "tcsh"`},
 		{name: "token as JSON", args: []string{"token", "-o", "json"}, code: 2, stderr: "no JSON output"},
-		{name: "bad server URL", args: []string{"--server", "ftp://x", "status"}, code: 2, stderr: "not a usable server URL"},
+		{name: "bad server URL", args: []string{"--server", "ftp://x", "status"}, code: 2, stderr: `--server: "URL" is not a server URL`},
 		{name: "tui without a terminal", args: []string{"tui"}, code: 2, stderr: "dyorctl tui needs a terminal; use the other commands in scripts"},
 	} {
 		for _, json := range []bool{false, true} {

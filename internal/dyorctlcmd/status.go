@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dyor-exchange/dyorctl/credstore"
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
 // StatusOptions are the inputs of dyorctl status.
@@ -16,7 +17,8 @@ type StatusOptions struct {
 	Factory *Factory
 }
 
-// statusJSON is what status prints with -o json (DESIGN.md §2).
+// statusJSON is what status prints with -o json (the shape docs/ and the
+// README document; tests pin it).
 type statusJSON struct {
 	Server   string              `json:"server"`
 	Store    string              `json:"store"`
@@ -85,10 +87,10 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 		out := statusJSON{Server: server, Store: st.Path(), Source: source, Accounts: []statusAccountJSON{}}
 		for _, a := range accounts {
 			out.Accounts = append(out.Accounts, statusAccountJSON{
-				Server:           a.Server,
-				Username:         a.Username,
+				Server:           safetext.String(a.Server),
+				Username:         safetext.String(a.Username),
 				Active:           a.Active,
-				SessionID:        a.Tokens.SessionID,
+				SessionID:        safetext.String(a.Tokens.SessionID),
 				AccessExpiresAt:  rfc3339(a.Tokens.AccessExpiresAt),
 				RefreshExpiresAt: rfc3339(a.Tokens.RefreshExpiresAt),
 				Valid:            a.Tokens.Valid(now),
@@ -148,16 +150,18 @@ func printStatus(w io.Writer, selected, path string, accounts []credstore.Accoun
 			last = a.Server
 			if a.Server == selected {
 				seenSelected = true
-				fmt.Fprintf(w, "%s (selected)\n", a.Server)
+				fmt.Fprintf(w, "%s (selected)\n", safetext.String(a.Server))
 			} else {
-				fmt.Fprintln(w, a.Server)
+				fmt.Fprintln(w, safetext.String(a.Server))
 			}
 		}
 		mark, active := "-", ""
 		if a.Active {
 			mark, active = "*", " (active)"
 		}
-		fmt.Fprintf(w, "  %s %s%s, session %s\n", mark, a.Username, active, a.Tokens.SessionID)
+		// The session id is a claim the server chose: cleaned, so that it
+		// cannot move the cursor or forge lines.
+		fmt.Fprintf(w, "  %s %s%s, session %s\n", mark, safetext.String(a.Username), active, safetext.String(a.Tokens.SessionID))
 		fmt.Fprintf(w, "      access token:  %s\n", expiresIn(a.Tokens.AccessExpiresAt, now))
 		refresh := expiresIn(a.Tokens.RefreshExpiresAt, now)
 		if !a.Tokens.Valid(now) {
