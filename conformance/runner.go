@@ -11,15 +11,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/dyor-exchange/dyorctl/api"
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
 // need is what a case needs from the target beyond the account API.
@@ -209,16 +207,13 @@ func (r *runner) secret(s string) {
 	r.mu.Unlock()
 }
 
-// redact replaces every secret of the run in s.
-func (r *runner) redact(s string) string {
+// clean makes text fit for a report: no secret of the run, nothing shaped
+// like a token, no terminal controls, at most max runes (0: no limit).
+func (r *runner) clean(s string, max int) string {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, sec := range r.secrets {
-		if strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-	}
-	return s
+	secrets := slices.Clone(r.secrets)
+	r.mu.Unlock()
+	return safetext.Clean(s, max, secrets...)
 }
 
 // remember tracks a session the run was given tokens for.
@@ -305,7 +300,7 @@ func (r *runner) runCase(ctx context.Context, k kase) (res Result) {
 	defer func() {
 		res.Duration = time.Since(start)
 		res.Requests = c.requests
-		res.Message = r.redact(res.Message)
+		res.Message = r.clean(res.Message, 0)
 	}()
 	if k.needs == needControl && !r.control {
 		res.Status = Skip
@@ -447,9 +442,8 @@ func (c *cx) do(q request) *answer {
 	a := &answer{what: what, status: resp.StatusCode, header: resp.Header, body: respBody}
 	a.isEnv = json.Unmarshal(respBody, &a.env) == nil && (a.env.OK || a.env.Error != nil)
 	if a.env.Error != nil {
-		// Whatever the server echoes, the report shows no secret: redact
-		// before sanitize shortens the text past recognition.
-		a.env.Error.Message = sanitize(jwtLike.ReplaceAllString(c.r.redact(a.env.Error.Message), "[token]"))
+		// Whatever the server echoes, the report shows no secret.
+		a.env.Error.Message = c.r.clean(a.env.Error.Message, 120)
 	}
 
 	// The contract's paths are relative to the base URL, which may have a
@@ -700,27 +694,6 @@ func claimTime(tok, name string) (time.Time, bool) {
 }
 
 // Text.
-
-// jwtLike matches what may be a JWT, or the start of one, in server text.
-var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)*`)
-
-// sanitize makes server text safe for a terminal and short.
-func sanitize(s string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == 120 {
-			b.WriteString("…")
-			break
-		}
-		if r == utf8.RuneError || !unicode.IsPrint(r) || unicode.Is(unicode.Cf, r) {
-			r = '?'
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
 
 func printableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
