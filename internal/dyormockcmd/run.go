@@ -160,6 +160,7 @@ A flag beats its variable.`,
 	clihelp.AddVersionFlag(cmd, buildinfo.String("dyormock"))
 
 	cmd.AddCommand(newHealthcheckCmd(ctx, stdout, getenv), newVersionCmd(stdout), newControlPlaneTopic())
+	cmd.AddCommand(newConformanceCmd(ctx, stdout, getenv))
 	// cobra adds the completion command when the program runs; add it now,
 	// so that it has examples like every other command.
 	cmd.InitDefaultCompletionCmd()
