@@ -61,6 +61,9 @@ func (s *Server) routes() http.Handler {
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	at := s.clock.Now()
+	// The Date header is on the server's clock, as a real server's is:
+	// clients measure their clock's offset from it.
+	w.Header()["Date"] = []string{at.UTC().Format(http.TimeFormat)}
 	status, code := s.answerAPI(w, r)
 	d := time.Since(start)
 	s.journal.add(Request{Method: r.Method, Path: r.URL.Path, Status: status, Code: code,
