@@ -138,18 +138,19 @@ func (f *Factory) appHTTPClient() *http.Client {
 	}
 }
 
-// NewClient returns an SDK client for server keeping its tokens in store.
-func (f *Factory) NewClient(server string, store client.TokenStore) (*client.Client, error) {
-	return f.newClientWith(f.HTTPClient(), server, store)
+// NewClient returns an SDK client for server keeping its tokens in store;
+// opts come after the factory's own.
+func (f *Factory) NewClient(server string, store client.TokenStore, opts ...client.Option) (*client.Client, error) {
+	return f.newClientWith(f.HTTPClient(), server, store, opts...)
 }
 
-func (f *Factory) newClientWith(hc *http.Client, server string, store client.TokenStore) (*client.Client, error) {
-	return client.New(server,
+func (f *Factory) newClientWith(hc *http.Client, server string, store client.TokenStore, opts ...client.Option) (*client.Client, error) {
+	return client.New(server, append([]client.Option{
 		client.WithHTTPClient(hc),
 		client.WithUserAgent(userAgent()),
 		client.WithTokenStore(store),
 		client.WithClock(f.Now),
-	)
+	}, opts...)...)
 }
 
 // NetContext bounds the command's network work by --timeout. Prompts come
@@ -198,8 +199,8 @@ func (f *Factory) StoredAccounts() (server string, st *credstore.Store, accounts
 
 // ActiveSession returns the selected server, a client on its entry of the
 // credentials file, and the stored tokens of its active account; a "not
-// logged in" error (exit 4) when there are none.
-func (f *Factory) ActiveSession(ctx context.Context) (server string, c *client.Client, current client.Tokens, err error) {
+// logged in" error (exit 4) when there are none. opts go to the client.
+func (f *Factory) ActiveSession(ctx context.Context, opts ...client.Option) (server string, c *client.Client, current client.Tokens, err error) {
 	if server, err = f.Server(); err != nil {
 		return "", nil, client.Tokens{}, err
 	}
@@ -207,7 +208,7 @@ func (f *Factory) ActiveSession(ctx context.Context) (server string, c *client.C
 	if err != nil {
 		return "", nil, client.Tokens{}, err
 	}
-	if c, err = f.NewClient(server, st.ForServer(server)); err != nil {
+	if c, err = f.NewClient(server, st.ForServer(server), opts...); err != nil {
 		return "", nil, client.Tokens{}, err
 	}
 	current, err = c.Tokens(ctx)
