@@ -128,6 +128,14 @@ func (f *Factory) HTTPClient() *http.Client {
 	return f.httpClient
 }
 
+// plainHTTPClient is HTTPClient (its transport and trace) without
+// following redirects: dyorctl api prints the server's own answer.
+func (f *Factory) plainHTTPClient() *http.Client {
+	hc := *f.HTTPClient()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &hc
+}
+
 // appHTTPClient is the HTTP client of the interactive app. The app runs as
 // long as the user likes, so --timeout bounds each request instead; and it
 // is never traced, since trace lines on stderr would tear the app's screen.

@@ -138,6 +138,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdLogout(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdToken(f, nil),
+		NewCmdAPI(f, nil),
 		NewCmdSwitch(f, nil),
 		NewCmdTUI(f, nil),
 		NewCmdDemo(f, nil),
