@@ -36,6 +36,9 @@ type globalOptions struct {
 type Factory struct {
 	IO     *IOStreams
 	Getenv func(string) string
+	// Environ is the whole environment (os.Environ), which dyorctl exec
+	// hands on to its command.
+	Environ func() []string
 	// Now is the clock that token expiry is judged by (the SDK's too).
 	Now func() time.Time
 
@@ -54,6 +57,7 @@ func NewFactory(ios *IOStreams, getenv func(string) string) *Factory {
 	return &Factory{
 		IO:            ios,
 		Getenv:        getenv,
+		Environ:       os.Environ,
 		Now:           time.Now,
 		UserConfigDir: os.UserConfigDir,
 		RunTUI:        tui.Run,

@@ -33,7 +33,9 @@ func run(ctx context.Context, f *Factory, args []string) int {
 		return exitOK
 	}
 	e := classify(err, f.errContext())
-	fmt.Fprintln(f.IO.ErrOut, e.Message)
+	if e.Message != "" { // exec passes on its command's exit code, silently
+		fmt.Fprintln(f.IO.ErrOut, e.Message)
+	}
 	if f.JSON() && !e.Reported {
 		_ = f.PrintJSON(newJSONError(e))
 	}
@@ -139,6 +141,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdStatus(f, nil),
 		NewCmdToken(f, nil),
 		NewCmdAPI(f, nil),
+		NewCmdExec(f, nil),
 		NewCmdSwitch(f, nil),
 		NewCmdTUI(f, nil),
 		NewCmdDemo(f, nil),
