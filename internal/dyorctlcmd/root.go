@@ -130,6 +130,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 	pf.StringVar(&g.configDir, "config-dir", "", "`DIR` holding credentials.json (env DYOR_CONFIG_DIR; default <user config dir>/dyorctl)")
 	pf.StringVarP(&g.output, "output", "o", "text", "output `FORMAT`: text or json")
 	pf.DurationVar(&g.timeout, "timeout", defaultTimeout, "`DURATION` allowed for the command's network work (for each request in the app)")
+	pf.StringVar(&g.caCert, "ca-cert", "", "PEM `FILE` of a CA to trust besides the system's, for a server behind a private CA (env DYOR_CA_CERT)")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "trace HTTP requests on stderr: method, URL, status, duration; never a token or password (not in the app)")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
@@ -181,7 +182,7 @@ func (g *globalOptions) resolve(flags *pflag.FlagSet, getenv func(string) string
 	if g.timeout <= 0 {
 		return usageErrorf("--timeout %s: must be positive", g.timeout)
 	}
-	return nil
+	return g.resolveCA(flags, getenv)
 }
 
 // markArgErrors makes the argument errors of every command usage errors
