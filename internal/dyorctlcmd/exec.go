@@ -34,7 +34,7 @@ func NewCmdExec(f *Factory, runF func(context.Context, *ExecOptions) error) *cob
 	opts := &ExecOptions{Factory: f}
 	var minTTL string
 	cmd := &cobra.Command{
-		Use:   "exec [--min-ttl DURATION] -- COMMAND [ARGS...]",
+		Use:   "exec [--min-ttl DURATION] [flags] -- COMMAND [ARGS...]",
 		Short: "Run a command with a valid access token in its environment",
 		Long: `Run COMMAND with a valid access token of the active account in DYOR_TOKEN and
 the selected server's URL in DYOR_SERVER, so that the token appears on no

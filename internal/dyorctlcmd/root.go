@@ -44,8 +44,9 @@ func run(ctx context.Context, f *Factory, args []string) int {
 
 const rootLong = `dyorctl logs in to the DYOR account API and keeps the tokens for scripts and
 people: register an account, log in, refresh, log out, print a valid access
-token for curl, and an interactive app (dyorctl tui, or dyorctl alone in a
-terminal).
+token for curl, call the server with it (dyorctl api), hand it to another
+program in its environment (dyorctl exec), and an interactive app (dyorctl
+tui, or dyorctl alone in a terminal).
 
 Tokens are stored in <config dir>/credentials.json (mode 0600, directory
 0700), one entry per server and username, with one active account per server.
@@ -63,7 +64,12 @@ Environment:
   DYOR_SERVER      server URL when --server is not given
   DYOR_CONFIG_DIR  config dir when --config-dir is not given
   DYOR_PASSWORD    password for register and login (beats the prompt)
-  DYOR_TOKEN       access token printed by "dyorctl token" instead of the stored one
+  DYOR_TOKEN       access token used by token, api and exec instead of the stored one
+  DYOR_CA_CERT     PEM file of a CA to trust when --ca-cert is not given
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY
+                   the proxy for https and http servers, and the hosts that
+                   bypass it, as Go's net/http reads them (also in lower case;
+                   localhost and loopback addresses never use a proxy)
 
 Exit codes:
   0  success
@@ -74,11 +80,16 @@ Exit codes:
      revoked (log in again)
   5  credentials rejected: unknown account, wrong password, account locked,
      username taken
-  6  server unreachable, timed out, or answered 5xx`
+  6  server unreachable, timed out, or answered 5xx
+  dyorctl exec exits with its command's code (126, 127: it could not run)`
 
 const rootExample = `  # log in from a script, then call the API with a fresh token
   printf '%s\n' "$PASSWORD" | dyorctl login -u john@API --password-stdin
   curl -H "Authorization: Bearer $(dyorctl token)" https://www.dyorbackend.tk/...
+
+  # call the server, or run a program with a token that lives 10 minutes
+  dyorctl api /api/v1/orders
+  dyorctl exec --min-ttl 10m -- ./nightly-job.sh
 
   # against a local mock
   dyorctl --server http://127.0.0.1:8080 status -o json
