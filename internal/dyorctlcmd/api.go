@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -329,9 +331,34 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 	return data, nil
 }
 
-// send sends the request with token and reads the whole answer. Redirects
-// are not followed: the answer is the server's own.
+// send sends the request with token and reads the whole answer. It tries
+// again, twice at most, only when the connection could not be made: then
+// the request provably never reached the server, whatever its method.
 func (r *apiRequest) send(ctx context.Context, hc *http.Client, token string) (*http.Response, []byte, error) {
+	for attempt := 0; ; attempt++ {
+		resp, body, err := r.sendOnce(ctx, hc, token)
+		if err == nil || attempt == 2 || !dialFailed(err) {
+			return resp, body, err
+		}
+		wait := 250 * time.Millisecond << attempt
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return resp, body, err
+		}
+	}
+}
+
+// dialFailed reports an error of connecting (refused, no route, a dial
+// timeout), after which nothing was sent.
+func dialFailed(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// sendOnce sends the request once. Redirects are not followed: the answer
+// is the server's own.
+func (r *apiRequest) sendOnce(ctx context.Context, hc *http.Client, token string) (*http.Response, []byte, error) {
 	var body io.Reader
 	if r.body != nil {
 		body = bytes.NewReader(r.body)

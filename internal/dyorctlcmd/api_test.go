@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -348,5 +351,33 @@ func TestAPIBadInput(t *testing.T) {
 	}
 	if n := len(b.hitList()); n != 0 {
 		t.Errorf("bad command lines sent %d requests", n)
+	}
+}
+
+// A connection that could not be made sent nothing: even a POST is tried
+// again.
+func TestAPIRetriesDialErrors(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	b.logIn(0)
+	var dials atomic.Int32
+	b.setup = func(f *Factory) {
+		f.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if dials.Add(1) == 1 {
+				return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}
+	}
+	r := b.api("", "api", "-X", "POST", "/api/v1/echo", "-d", `{"once":true}`)
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if got := dials.Load(); got != 2 {
+		t.Errorf("%d dials, want 2", got)
+	}
+	if n := len(b.hitList()); n != 1 {
+		t.Errorf("the server saw the POST %d times, want once", n)
 	}
 }
