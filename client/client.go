@@ -636,6 +636,14 @@ func (c *Client) callOnce(ctx context.Context, method, route, bearer string, dat
 	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if method == http.MethodGet {
+		// net/http sends a GET again by itself when a connection it
+		// reused fails before any answer, and a refresh that reached the
+		// server must never be sent twice. A body it cannot replay makes
+		// the request one it does not resend; being empty, the body is
+		// sent as none (the transport probes it and finds EOF).
+		req.Body = io.NopCloser(strings.NewReader(""))
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 	if bearer != "" {

@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -205,5 +206,55 @@ func TestBusyAnswersThatAreNotRetried(t *testing.T) {
 				t.Errorf("%d requests, want 1", got)
 			}
 		})
+	}
+}
+
+// net/http sends a GET again by itself when a connection it reused fails
+// before any answer. A refresh on a reused connection whose answer is lost
+// must still go out once only.
+func TestRefreshOnReusedConnectionIsNotResent(t *testing.T) {
+	t.Parallel()
+	for _, fault := range []mock.Fault{{Route: "refresh", Drop: true, Times: 1}, {Route: "refresh", Truncate: true, Times: 1}} {
+		srv := startMock(t)
+		c := loggedIn(t, srv, mint(t, srv, 0, 0))
+		// A first refresh leaves a connection in the pool for the second.
+		if _, err := c.Refresh(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.AddFault(fault); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Refresh(t.Context()); err == nil {
+			t.Errorf("%+v: the refresh succeeded through the fault", fault)
+		}
+		if n := len(requests(srv, "/api/v1/account/refresh")); n != 2 {
+			t.Errorf("%+v: %d refresh requests, want 2 (one each)", fault, n)
+		}
+	}
+}
+
+// The refresh that net/http may not resend still goes out without a body.
+func TestRefreshSendsNoBody(t *testing.T) {
+	t.Parallel()
+	srv := startMock(t)
+	var seen atomic.Value
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/account/refresh" {
+			seen.Store(fmt.Sprintf("length %d, encoding %v", r.ContentLength, r.TransferEncoding))
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	store := client.NewMemoryStore()
+	_ = store.Save(t.Context(), mint(t, srv, 0, 0))
+	c, err := client.New(front.URL, client.WithTokenStore(store), client.WithClock(srv.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen.Load(); got != "length 0, encoding []" {
+		t.Errorf("the refresh arrived with %v, want no body", got)
 	}
 }
