@@ -381,3 +381,34 @@ func TestAPIRetriesDialErrors(t *testing.T) {
 		t.Errorf("the server saw the POST %d times, want once", n)
 	}
 }
+
+// With DYOR_TOKEN there is nothing to refresh: an expired answer is the
+// end, and the stored session is not touched.
+func TestAPIWithDYORToken(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	m, err := b.srv.MintSession(john, time.Minute, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.env["DYOR_TOKEN"] = m.Access
+	r := b.api("", "api", "/api/v1/echo")
+	if r.code != 0 || !strings.Contains(r.stdout, `"method":"GET"`) {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if err := b.srv.Advance(2 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	r = b.api("", "api", "/api/v1/echo")
+	wantExit(t, r, 4)
+	if !strings.Contains(r.stderr, "DYOR_TOKEN") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	if n := len(b.hitList()); n != 2 {
+		t.Errorf("%d requests, want 2 (no replay)", n)
+	}
+	if n := countRequests(b.srv, "refresh", 200); n != 0 {
+		t.Errorf("%d refreshes with DYOR_TOKEN", n)
+	}
+	noTokenIn(t, r, client.Tokens{Access: m.Access})
+}

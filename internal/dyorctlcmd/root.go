@@ -94,6 +94,9 @@ const rootExample = `  # log in from a script, then call the API with a fresh to
   # against a local mock
   dyorctl --server http://127.0.0.1:8080 status -o json
 
+  # a server behind a private CA, through the proxy in HTTPS_PROXY
+  dyorctl --server https://dyor.internal --ca-cert corp-ca.pem status
+
   # try it all without a server
   dyorctl demo`
 
