@@ -1,10 +1,15 @@
-// Package api holds the project's statement of the DYOR account API
-// contract: openapi.yaml, an OpenAPI 3.0.3 document covering the four account
-// routes (/api/v1/account/register, login, refresh, logout), /healthz and the
-// /_mock/ control plane that only dyormock serves.
+// Package api is the DYOR account API's contract in Go: the routes, the
+// error codes with their HTTP status and meaning, the input rules, the token
+// claims and the JSON envelopes. The client, the mock, the CLI and the TUI
+// all take these facts from here, so that no two of them can disagree.
 //
-// The document is embedded so that the mock can serve it and tests can check
-// traffic against it (see internal/apitest).
+// OpenAPI holds the same contract as an OpenAPI 3.0.3 document
+// (openapi.yaml): the four account routes, /healthz and the /_mock/ control
+// plane that only dyormock serves. The mock's tests check every request and
+// response against it (see internal/apitest), and the conformance package
+// checks any server against it.
+//
+// The package is small and cheap to import: the standard library only.
 package api
 
 import _ "embed"

@@ -16,11 +16,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
 const (
-	apiPrefix = "/api/v1/account/"
-
 	// maxBody caps how much of a response body is read.
 	maxBody = 1 << 20
 
@@ -144,7 +144,7 @@ func WithRetries(n int) Option {
 func New(baseURL string, opts ...Option) (*Client, error) {
 	norm, o, err := parseBaseURL(baseURL)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("client: %w", err)
 	}
 	c := &Client{
 		baseURL:   norm,
@@ -198,15 +198,30 @@ func defaultPort(scheme string) string {
 	return ""
 }
 
-// parseBaseURL checks raw and returns it normalised: lower-case scheme and
-// host, no default port, no trailing slash.
+// NormalizeBaseURL checks a server URL as New does and returns it in the
+// form BaseURL gives: lower-case scheme and host, no default port, no
+// trailing slash. Stores key their accounts by it (package credstore). A
+// URL that is not http(s), has no host, or carries credentials, a query or
+// a fragment is an error; the error quotes the URL only when it holds no
+// credentials.
+func NormalizeBaseURL(raw string) (string, error) {
+	norm, _, err := parseBaseURL(raw)
+	return norm, err
+}
+
+// parseBaseURL is NormalizeBaseURL, and the origin requests must go to.
 func parseBaseURL(raw string) (string, origin, error) {
+	shown := strconv.Quote(raw)
 	bad := func(why string) (string, origin, error) {
-		return "", origin{}, fmt.Errorf("client: server URL %q %s (want http(s)://host[:port][/path])", raw, why)
+		return "", origin{}, fmt.Errorf("%s is not a server URL: it %s (want http(s)://host[:port][/path])", shown, why)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
+		shown = "the URL" // it may hold a password that did not parse as one
 		return bad("does not parse")
+	}
+	if u.User != nil {
+		shown = "the URL"
 	}
 	scheme := strings.ToLower(u.Scheme)
 	switch {
@@ -215,11 +230,11 @@ func parseBaseURL(raw string) (string, origin, error) {
 	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
 		return bad("has no host")
 	case u.User != nil:
-		return bad("must not carry credentials")
+		return bad("carries credentials")
 	case u.RawQuery != "" || u.ForceQuery:
-		return bad("must not have a query")
+		return bad("has a query")
 	case u.Fragment != "" || strings.HasSuffix(raw, "#"):
-		return bad("must not have a fragment")
+		return bad("has a fragment")
 	}
 	host := hostKey(u.Hostname())
 	if port := u.Port(); port != "" && port != defaultPort(scheme) {
@@ -233,8 +248,8 @@ func parseBaseURL(raw string) (string, origin, error) {
 // to go back into a URL: "%" (from "%25") encoded again, an IPv6 literal in
 // brackets with its zone (case-sensitive, like the interface name it is)
 // percent-encoded, so that the URL parses again to the same host (RFC
-// 6874). credstore.NormalizeServer goes through this too, so BaseURL is
-// the credentials file's key.
+// 6874). NormalizeBaseURL goes through this too, so BaseURL is the
+// credentials file's key.
 func hostKey(host string) string {
 	if !strings.Contains(host, ":") {
 		return strings.ReplaceAll(strings.ToLower(host), "%", "%25")
@@ -282,17 +297,8 @@ func (c *Client) BaseURL() string { return c.baseURL }
 // Store returns the client's token store.
 func (c *Client) Store() TokenStore { return c.store }
 
-type credentials struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
-type tokenResult struct {
-	Token struct {
-		Access  string `json:"access"`
-		Refresh string `json:"refresh"`
-	} `json:"token"`
-}
+// tokenResult is the result of login and refresh.
+type tokenResult api.TokenResult
 
 func (r tokenResult) tokens(route string) (Tokens, error) {
 	t, err := ParseTokens(r.Token.Access, r.Token.Refresh)
@@ -304,7 +310,7 @@ func (r tokenResult) tokens(route string) (Tokens, error) {
 
 // Register creates an account. It does not log in.
 func (c *Client) Register(ctx context.Context, username, password string) error {
-	_, err := c.call(ctx, http.MethodPost, "register", "", credentials{username, password}, nil)
+	_, err := c.call(ctx, routeRegister, "", api.Credentials{Username: username, Password: password}, nil)
 	return err
 }
 
@@ -314,7 +320,7 @@ func (c *Client) Register(ctx context.Context, username, password string) error 
 // the error.
 func (c *Client) Login(ctx context.Context, username, password string) (Tokens, error) {
 	var res tokenResult
-	ans, err := c.call(ctx, http.MethodPost, "login", "", credentials{username, password}, &res)
+	ans, err := c.call(ctx, routeLogin, "", api.Credentials{Username: username, Password: password}, &res)
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -337,7 +343,7 @@ func (c *Client) Login(ctx context.Context, username, password string) (Tokens, 
 // without a request, so no refresh token is ever presented twice. It
 // returns ErrNotLoggedIn (without a request) when the store is empty.
 //
-// When the server rejects the session (401001–401004), or the refresh
+// When the server rejects the session (api.Code.SessionRejected), or the refresh
 // token has expired, the stored tokens are removed and the error matches
 // ErrSessionInvalid. After a network error or a 5xx they are kept. A failed
 // refresh is not retried: the server may have rotated the session already.
@@ -406,14 +412,14 @@ func (c *Client) Logout(ctx context.Context) error {
 			return Tokens{}, sessionExpired(cur)
 		}
 		if cur.AccessExpiresAt.After(now) {
-			_, err := c.call(ctx, http.MethodDelete, "logout", cur.Access, nil, nil)
+			_, err := c.call(ctx, routeLogout, cur.Access, nil, nil)
 			var ae *APIError
 			// The clocks may disagree: the refresh token lives longer.
-			if !errors.As(err, &ae) || ae.Code != 401003 {
+			if !errors.As(err, &ae) || ae.Code != api.CodeTokenExpired {
 				return Tokens{}, err
 			}
 		}
-		_, err := c.call(ctx, http.MethodDelete, "logout", cur.Refresh, nil, nil)
+		_, err := c.call(ctx, routeLogout, cur.Refresh, nil, nil)
 		return Tokens{}, err
 	})
 	return err
@@ -465,7 +471,7 @@ func (c *Client) rotate(ctx context.Context, needed func(Tokens) bool) (Tokens, 
 			return Tokens{}, sessionExpired(cur)
 		}
 		var res tokenResult
-		ans, err := c.call(ctx, http.MethodGet, "refresh", cur.Refresh, nil, &res)
+		ans, err := c.call(ctx, routeRefresh, cur.Refresh, nil, &res)
 		if err != nil {
 			if isSessionRejected(err) {
 				return Tokens{}, err
@@ -541,6 +547,22 @@ func (c *Client) shared(ctx context.Context, key string, do func(context.Context
 	}
 }
 
+// The routes of the contract, by name.
+var (
+	routeRegister = mustRoute("register")
+	routeLogin    = mustRoute("login")
+	routeRefresh  = mustRoute("refresh")
+	routeLogout   = mustRoute("logout")
+)
+
+func mustRoute(name string) api.Route {
+	rt, ok := api.RouteByName(name)
+	if !ok {
+		panic("client: no route " + name + " in package api")
+	}
+	return rt
+}
+
 // answer is what call learned from the server besides the result.
 type answer struct {
 	clockOffset time.Duration // the server's clock minus ours, from Date
@@ -551,7 +573,8 @@ type answer struct {
 // call sends one API request and decodes the answer into out (if not nil).
 // bearer, if not empty, goes in the Authorization header. It sends again
 // only where WithRetries says it is safe.
-func (c *Client) call(ctx context.Context, method, route, bearer string, in, out any) (answer, error) {
+func (c *Client) call(ctx context.Context, rt api.Route, bearer string, in, out any) (answer, error) {
+	route := rt.Name
 	var data []byte
 	if in != nil {
 		var err error
@@ -561,9 +584,9 @@ func (c *Client) call(ctx context.Context, method, route, bearer string, in, out
 	}
 	// Register and login change nothing when the server turns them away
 	// as busy, so they may wait as the server asks.
-	busyRetry := route == "register" || route == "login"
+	busyRetry := rt == routeRegister || rt == routeLogin
 	for attempt := 0; ; attempt++ {
-		ans, err := c.callOnce(ctx, method, route, bearer, data, in != nil, out)
+		ans, err := c.callOnce(ctx, rt, bearer, data, in != nil, out)
 		if err == nil || attempt >= c.retries || ctx.Err() != nil {
 			return ans, err
 		}
@@ -624,19 +647,20 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // callOnce sends the request once.
-func (c *Client) callOnce(ctx context.Context, method, route, bearer string, data []byte, hasBody bool, out any) (answer, error) {
+func (c *Client) callOnce(ctx context.Context, rt api.Route, bearer string, data []byte, hasBody bool, out any) (answer, error) {
+	route := rt.Name
 	var body io.Reader
 	if hasBody {
 		body = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+apiPrefix+route, body)
+	req, err := http.NewRequestWithContext(ctx, rt.Method, c.baseURL+rt.Path, body)
 	if err != nil {
 		return answer{}, fmt.Errorf("%s: %w", route, err)
 	}
 	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if method == http.MethodGet {
+	if rt.Method == http.MethodGet {
 		// net/http sends a GET again by itself when a connection it
 		// reused fails before any answer, and a refresh that reached the
 		// server must never be sent twice. A body it cannot replay makes

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/mock"
 )
@@ -149,7 +150,7 @@ func TestRegister(t *testing.T) {
 	tests := []struct {
 		name, username, password string
 		want                     string // sentinel name, "" for success
-		wantCode                 int
+		wantCode                 api.Code
 	}{
 		{"new account", "alice", "correct horse", "", 0},
 		{"taken", mock.ExampleUsername, "whatever1", "ErrUsernameTaken", 409001},
@@ -217,7 +218,7 @@ func TestLogin(t *testing.T) {
 	for _, tt := range []struct {
 		name, username, password string
 		want                     string
-		wantCode                 int
+		wantCode                 api.Code
 	}{
 		{"no such account", "nobody", "whatever1", "ErrAccountNotFound", 404001},
 		{"invalid username", "a b", "whatever1", "ErrInvalidInput", 400002},
@@ -734,5 +735,38 @@ func TestNetworkErrorsAreWrapped(t *testing.T) {
 	}
 	if !strings.HasPrefix(err.Error(), "login: ") || strings.Contains(err.Error(), mock.ExamplePassword) {
 		t.Errorf("error text = %q", err)
+	}
+}
+
+// NormalizeBaseURL is the rule stores key accounts by: the same form as
+// BaseURL, and an error that never quotes a password.
+func TestNormalizeBaseURL(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"HTTP://Example.COM:80/":      "http://example.com",
+		"https://example.com:443/api": "https://example.com/api",
+		"http://127.0.0.1:8080":       "http://127.0.0.1:8080",
+	} {
+		got, err := client.NormalizeBaseURL(raw)
+		if err != nil || got != want {
+			t.Errorf("NormalizeBaseURL(%q) = %q, %v; want %q", raw, got, err, want)
+		}
+		if c, err := client.New(raw); err != nil || c.BaseURL() != got {
+			t.Errorf("New(%q).BaseURL() differs from NormalizeBaseURL", raw)
+		}
+	}
+	for _, raw := range []string{"ftp://x", "http://", "http://h/?q=1", "http://h/#f",
+		"http://user:Secret-Pass-42@127.0.0.1:1", "http://user:Secret-Pass-42%zz@127.0.0.1:1", "://Secret-Pass-42"} {
+		_, err := client.NormalizeBaseURL(raw)
+		if err == nil {
+			t.Errorf("NormalizeBaseURL(%q) accepted it", raw)
+			continue
+		}
+		if strings.Contains(err.Error(), "Secret-Pass-42") && strings.Contains(raw, "@") {
+			t.Errorf("NormalizeBaseURL(%q): %q quotes the password", raw, err)
+		}
+		if !strings.Contains(err.Error(), "is not a server URL") {
+			t.Errorf("NormalizeBaseURL(%q): %q", raw, err)
+		}
 	}
 }

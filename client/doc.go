@@ -58,7 +58,7 @@
 // sent again: the server may have rotated the session, and a second use of
 // the old refresh token would revoke it. Callers re-read the store instead.
 //
-// When the server no longer accepts the session (codes 401001–401004), or
+// When the server no longer accepts the session (api.Code.SessionRejected), or
 // the refresh token has expired by its claims, the stored tokens are removed
 // and the error matches ErrSessionInvalid: the user has to log in again.
 // After a network error or a 5xx answer they are kept.

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
 // Sentinel errors. Match them with errors.Is: an *APIError matches the one
@@ -15,20 +17,23 @@ import (
 var (
 	// ErrNotLoggedIn: the token store holds no tokens. No request was sent.
 	ErrNotLoggedIn = errors.New("not logged in")
-	// ErrAccountNotFound: no account with that username (404001).
+	// ErrAccountNotFound: no account with that username
+	// (api.CodeAccountNotFound).
 	ErrAccountNotFound = errors.New("no such account")
-	// ErrWrongPassword: the password does not match (401005).
+	// ErrWrongPassword: the password does not match (api.CodeWrongPassword).
 	ErrWrongPassword = errors.New("wrong password")
 	// ErrAccountLocked: the account is locked after repeated wrong
-	// passwords (403002).
+	// passwords (api.CodeAccountLocked).
 	ErrAccountLocked = errors.New("account locked")
-	// ErrUsernameTaken: the username is already registered (409001).
+	// ErrUsernameTaken: the username is already registered
+	// (api.CodeUsernameTaken).
 	ErrUsernameTaken = errors.New("username already taken")
-	// ErrInvalidInput: the server rejected the request's body (400001,
-	// 400002, 413001, 415001); the message says which rule was broken.
+	// ErrInvalidInput: the server rejected the request's body (a code for
+	// which api.Code.InvalidInput is true); the message says which rule was
+	// broken.
 	ErrInvalidInput = errors.New("invalid input")
 	// ErrSessionInvalid: the server no longer accepts the session
-	// (401001–401004), or the refresh token has expired by its claims. The
+	// (api.Code.SessionRejected), or the refresh token has expired by its claims. The
 	// stored tokens have been removed: log in again.
 	ErrSessionInvalid = errors.New("session expired or revoked")
 )
@@ -36,9 +41,9 @@ var (
 // APIError is an answer of the server that is not a success: any non-2xx
 // status, or a 2xx whose body is not the API's JSON envelope.
 type APIError struct {
-	Status  int    // HTTP status
-	Code    int    // application code, e.g. 401005; 0 when the body was not the API's JSON
-	Message string // the server's message, or a short excerpt of a non-2xx body that was not the API's JSON (JWT-like parts blanked)
+	Status  int      // HTTP status
+	Code    api.Code // application code, e.g. api.CodeWrongPassword; 0 when the body was not the API's JSON
+	Message string   // the server's message, or a short excerpt of a non-2xx body that was not the API's JSON (JWT-like parts blanked)
 }
 
 func (e *APIError) Error() string {
@@ -64,18 +69,15 @@ func (e *APIError) Error() string {
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrAccountNotFound:
-		return e.Code == 404001
+		return e.Code == api.CodeAccountNotFound
 	case ErrWrongPassword:
-		return e.Code == 401005
+		return e.Code == api.CodeWrongPassword
 	case ErrAccountLocked:
-		return e.Code == 403002
+		return e.Code == api.CodeAccountLocked
 	case ErrUsernameTaken:
-		return e.Code == 409001
+		return e.Code == api.CodeUsernameTaken
 	case ErrInvalidInput:
-		switch e.Code {
-		case 400001, 400002, 413001, 415001:
-			return true
-		}
+		return e.Code.InvalidInput()
 	case ErrSessionInvalid:
 		return e.sessionRejected()
 	}
@@ -83,9 +85,9 @@ func (e *APIError) Is(target error) bool {
 }
 
 // sessionRejected reports whether the server said the token or its
-// session is no longer good (401001–401004).
+// session is no longer good.
 func (e *APIError) sessionRejected() bool {
-	return e.Code >= 401001 && e.Code <= 401004
+	return e.Code.SessionRejected()
 }
 
 // isSessionRejected reports whether err is the server rejecting the session.
@@ -106,10 +108,7 @@ func statusText(status int) string {
 type envelope struct {
 	OK     *bool           `json:"ok"`
 	Result json.RawMessage `json:"result"`
-	Error  *struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+	Error  *api.ErrorBody  `json:"error"`
 }
 
 // decodeAnswer turns a status and a body into the result (decoded into out

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
 )
 
@@ -25,7 +26,7 @@ var sentinels = map[string]error{
 // codeSentinel is every code of the contract and the sentinel it maps to
 // ("" for none).
 var codeSentinel = []struct {
-	code     int
+	code     api.Code
 	sentinel string
 }{
 	{400001, "ErrInvalidInput"},
@@ -62,7 +63,7 @@ func checkSentinels(t *testing.T, err error, want string) {
 func TestAPIErrorIsMapsEveryCode(t *testing.T) {
 	t.Parallel()
 	for _, tt := range codeSentinel {
-		err := error(&client.APIError{Status: tt.code / 1000, Code: tt.code, Message: "m"})
+		err := error(&client.APIError{Status: tt.code.Status(), Code: tt.code, Message: "m"})
 		checkSentinels(t, err, tt.sentinel)
 		checkSentinels(t, fmt.Errorf("wrapped: %w", err), tt.sentinel)
 	}
@@ -70,7 +71,7 @@ func TestAPIErrorIsMapsEveryCode(t *testing.T) {
 
 // envelopeServer answers every request with status and the error envelope
 // of code.
-func envelopeServer(t *testing.T, status, code int, message string) *httptest.Server {
+func envelopeServer(t *testing.T, status int, code api.Code, message string) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -91,7 +92,7 @@ func TestEveryCodeOverTheWire(t *testing.T) {
 		}
 		t.Run(fmt.Sprint(tt.code), func(t *testing.T) {
 			t.Parallel()
-			srv := envelopeServer(t, tt.code/1000, tt.code, "the server's words")
+			srv := envelopeServer(t, tt.code.Status(), tt.code, "the server's words")
 			c, err := client.New(srv.URL)
 			if err != nil {
 				t.Fatal(err)
@@ -101,7 +102,7 @@ func TestEveryCodeOverTheWire(t *testing.T) {
 			if !errors.As(err, &ae) {
 				t.Fatalf("Login error = %#v, want *client.APIError", err)
 			}
-			want := client.APIError{Status: tt.code / 1000, Code: tt.code, Message: "the server's words"}
+			want := client.APIError{Status: tt.code.Status(), Code: tt.code, Message: "the server's words"}
 			if *ae != want {
 				t.Errorf("APIError = %+v, want %+v", *ae, want)
 			}

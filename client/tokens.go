@@ -8,6 +8,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
 // Tokens is a token pair plus what the client can read from its claims.
@@ -128,7 +130,7 @@ func readClaims(token string) (claims, error) {
 	if err := json.Unmarshal(payload, &members); err != nil || members == nil {
 		return c, errors.New("payload is not a JSON object of claims")
 	}
-	for name, dst := range map[string]any{"sub": &c.Sub, "sid": &c.Sid, "exp": &c.Exp, "iat": &c.Iat} {
+	for name, dst := range map[string]any{api.ClaimSubject: &c.Sub, api.ClaimSessionID: &c.Sid, api.ClaimExpiresAt: &c.Exp, api.ClaimIssuedAt: &c.Iat} {
 		if raw, ok := members[name]; ok && string(raw) != "null" {
 			if err := json.Unmarshal(raw, dst); err != nil {
 				return c, fmt.Errorf("claim %q: %w", name, err)

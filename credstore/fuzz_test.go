@@ -94,7 +94,7 @@ func FuzzLoad(f *testing.F) {
 			if err := s.ForServer(fuzzServer).Save(ctx, tokens(t, "fuzz", "fuzz")); err != nil {
 				t.Fatalf("Save: %v", err)
 			}
-			if err := s.Remove(fuzzServer, "fuzz"); err != nil {
+			if err := s.Remove(context.Background(), fuzzServer, "fuzz"); err != nil {
 				t.Fatalf("Remove: %v", err)
 			}
 		}
@@ -113,7 +113,7 @@ func FuzzLoad(f *testing.F) {
 		if err := s.ForServer(fuzzServer).Save(ctx, tokens(t, "fuzz", "fuzz")); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Remove(fuzzServer, "fuzz"); err != nil {
+		if err := s.Remove(context.Background(), fuzzServer, "fuzz"); err != nil {
 			t.Fatal(err)
 		}
 		if rewritten, _ := os.ReadFile(s.Path()); !bytes.Equal(rewritten, written) {
@@ -137,8 +137,8 @@ func checkRejected(t *testing.T, s *credstore.Store, data []byte, err error) {
 	errs := map[string]error{
 		"Save":   ss.Save(ctx, tokens(t, "u", "s")),
 		"Delete": ss.Delete(ctx),
-		"Switch": s.Switch("https://a.example", "u"),
-		"Remove": s.Remove("https://a.example", "u"),
+		"Switch": s.Switch(context.Background(), "https://a.example", "u"),
+		"Remove": s.Remove(context.Background(), "https://a.example", "u"),
 	}
 	_, errs["Update"] = ss.Update(ctx, func(client.Tokens) (client.Tokens, error) { return tokens(t, "u", "s"), nil })
 	_, errs["Load"] = ss.Load(ctx)

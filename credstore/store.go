@@ -62,15 +62,23 @@ func (e *corruptError) Error() string {
 
 func (e *corruptError) Is(target error) bool { return target == ErrCorrupt }
 
-// DefaultDir returns $DYOR_CONFIG_DIR if set, else
-// <os.UserConfigDir()>/dyorctl.
+// DefaultDir returns where dyorctl keeps its credentials: $DYOR_CONFIG_DIR
+// if set, else <os.UserConfigDir()>/dyorctl.
 func DefaultDir() (string, error) {
-	if dir := os.Getenv("DYOR_CONFIG_DIR"); dir != "" {
-		return dir, nil
+	return Dir(os.Getenv("DYOR_CONFIG_DIR"), os.UserConfigDir)
+}
+
+// Dir decides the config directory: explicit when it is not empty (a
+// flag's or a variable's value), else dyorctl under userConfigDir(), which
+// is os.UserConfigDir in a real run. dyorctl and DefaultDir both decide
+// through it.
+func Dir(explicit string, userConfigDir func() (string, error)) (string, error) {
+	if explicit != "" {
+		return explicit, nil
 	}
-	base, err := os.UserConfigDir()
+	base, err := userConfigDir()
 	if err != nil {
-		return "", fmt.Errorf("finding the config directory: %w (set DYOR_CONFIG_DIR)", err)
+		return "", fmt.Errorf("cannot find the user config directory (%v): set DYOR_CONFIG_DIR", err)
 	}
 	return filepath.Join(base, "dyorctl"), nil
 }
@@ -152,13 +160,13 @@ func (s *Store) Active(server string) (Account, error) {
 }
 
 // Switch makes username the active account of server; an error matching
-// ErrNoAccount if it is not stored.
-func (s *Store) Switch(server, username string) error {
+// ErrNoAccount if it is not stored. ctx bounds the wait for the lock.
+func (s *Store) Switch(ctx context.Context, server, username string) error {
 	server, err := NormalizeServer(server)
 	if err != nil {
 		return err
 	}
-	return s.change(context.Background(), func(st *state) (bool, error) {
+	return s.change(ctx, func(st *state) (bool, error) {
 		se := st.servers[server]
 		if se == nil || !se.has(username) {
 			return false, fmt.Errorf("%w: %q on %s", ErrNoAccount, username, server)
@@ -172,13 +180,14 @@ func (s *Store) Switch(server, username string) error {
 }
 
 // Remove deletes the stored account (no error if there is none). If it was
-// the active one, the server has no active account afterwards.
-func (s *Store) Remove(server, username string) error {
+// the active one, the server has no active account afterwards. ctx bounds
+// the wait for the lock.
+func (s *Store) Remove(ctx context.Context, server, username string) error {
 	server, err := NormalizeServer(server)
 	if err != nil {
 		return err
 	}
-	return s.change(context.Background(), func(st *state) (bool, error) {
+	return s.change(ctx, func(st *state) (bool, error) {
 		return st.remove(server, username), nil
 	})
 }

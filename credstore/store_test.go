@@ -199,13 +199,13 @@ func TestSeveralServersAndAccounts(t *testing.T) {
 		t.Errorf("Active(A) = %+v, %v; want bob", got, err)
 	}
 
-	if err := s.Switch(serverA, "alice"); err != nil {
+	if err := s.Switch(context.Background(), serverA, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.ForServer(serverA).Load(ctx); got != alice {
 		t.Errorf("after Switch, Load = %v; want alice", got)
 	}
-	err := s.Switch(serverA, "carol")
+	err := s.Switch(context.Background(), serverA, "carol")
 	if !errors.Is(err, credstore.ErrNoAccount) || !errors.Is(err, client.ErrNotLoggedIn) || !strings.Contains(err.Error(), "carol") {
 		t.Errorf("Switch to an account of another server = %v", err)
 	}
@@ -226,10 +226,10 @@ func TestSeveralServersAndAccounts(t *testing.T) {
 	})
 
 	// Remove of an inactive account leaves the active one.
-	if err := s.Remove(serverB, "nobody"); err != nil {
+	if err := s.Remove(context.Background(), serverB, "nobody"); err != nil {
 		t.Errorf("Remove of an unknown account: %v", err)
 	}
-	if err := s.Remove(serverA, "bob"); err != nil {
+	if err := s.Remove(context.Background(), serverA, "bob"); err != nil {
 		t.Fatal(err)
 	}
 	checkAccounts(t, s, []credstore.Account{{Server: serverB, Username: "carol", Active: true, Tokens: carol}})
@@ -385,8 +385,8 @@ func TestBadFilesAreReportedAndLeftUntouched(t *testing.T) {
 		"Delete":   func(ctx context.Context, s *credstore.Store) error { return s.ForServer(serverA).Delete(ctx) },
 		"Accounts": func(ctx context.Context, s *credstore.Store) error { _, err := s.Accounts(); return err },
 		"Active":   func(ctx context.Context, s *credstore.Store) error { _, err := s.Active(serverA); return err },
-		"Switch":   func(ctx context.Context, s *credstore.Store) error { return s.Switch(serverA, "u") },
-		"Remove":   func(ctx context.Context, s *credstore.Store) error { return s.Remove(serverA, "u") },
+		"Switch":   func(ctx context.Context, s *credstore.Store) error { return s.Switch(ctx, serverA, "u") },
+		"Remove":   func(ctx context.Context, s *credstore.Store) error { return s.Remove(ctx, serverA, "u") },
 		"Update": func(ctx context.Context, s *credstore.Store) error {
 			_, err := s.ForServer(serverA).Update(ctx, func(client.Tokens) (client.Tokens, error) {
 				return tokens(t, "u", "s"), nil

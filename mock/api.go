@@ -8,31 +8,41 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
-// Paths of the API and of the health check.
+// Paths of the API and of the health check (package api defines them).
 const (
-	BasePath     = "/api/v1/account"
-	RegisterPath = BasePath + "/register"
-	LoginPath    = BasePath + "/login"
-	RefreshPath  = BasePath + "/refresh"
-	LogoutPath   = BasePath + "/logout"
-	HealthPath   = "/healthz"
+	BasePath     = api.BasePath
+	RegisterPath = api.RegisterPath
+	LoginPath    = api.LoginPath
+	RefreshPath  = api.RefreshPath
+	LogoutPath   = api.LogoutPath
+	HealthPath   = api.HealthPath
 )
 
-// route is one API route: the fault rules name it.
+// route is one API route (the fault rules name it) and its handler.
 type route struct {
 	name   string
 	method string
 	handle func(s *Server, r *http.Request) (result []byte, e *Error)
 }
 
-var apiRoutes = map[string]route{
-	RegisterPath: {"register", http.MethodPost, (*Server).register},
-	LoginPath:    {"login", http.MethodPost, (*Server).login},
-	RefreshPath:  {"refresh", http.MethodGet, (*Server).refresh},
-	LogoutPath:   {"logout", http.MethodDelete, (*Server).logout},
-}
+// apiRoutes maps each path of api.Routes to its handler.
+var apiRoutes = func() map[string]route {
+	handlers := map[string]func(*Server, *http.Request) ([]byte, *Error){
+		"register": (*Server).register,
+		"login":    (*Server).login,
+		"refresh":  (*Server).refresh,
+		"logout":   (*Server).logout,
+	}
+	m := make(map[string]route, len(api.Routes))
+	for _, rt := range api.Routes {
+		m[rt.Path] = route{rt.Name, rt.Method, handlers[rt.Name]}
+	}
+	return m
+}()
 
 func (s *Server) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -59,23 +69,43 @@ func (s *Server) routes() http.Handler {
 // serveAPI answers a request to the account API and records it in the
 // journal.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	at := s.clock.Now()
+	x := exchange{s: s, r: r, start: time.Now(), at: s.clock.Now()}
 	// The Date header is on the server's clock, as a real server's is:
 	// clients measure their clock's offset from it.
-	w.Header()["Date"] = []string{at.UTC().Format(http.TimeFormat)}
-	status, code := s.answerAPI(w, r)
-	d := time.Since(start)
-	s.journal.add(Request{Method: r.Method, Path: r.URL.Path, Status: status, Code: code,
-		DurationMS: float64(d.Microseconds()) / 1000, Time: at.UTC()})
-	if s.log.Enabled(r.Context(), levelDebug) {
-		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", status, "code", code, "duration", d)
+	w.Header()["Date"] = []string{x.at.UTC().Format(http.TimeFormat)}
+	x.record(s.answerAPI(w, r, &x))
+}
+
+// exchange is one API request on its way to the journal. The entry must be
+// written before the client can see the outcome: a test that reads the
+// journal right after its request failed must find that request there.
+// An answer that net/http sends is flushed after the handler returns, so
+// serveAPI records it in time; a fault that closes the connection itself
+// records first (see applyFault).
+type exchange struct {
+	s         *Server
+	r         *http.Request
+	start, at time.Time
+	recorded  bool
+}
+
+// record writes the journal entry (once) and the debug log line.
+func (x *exchange) record(status, code int) {
+	if x.recorded {
+		return
+	}
+	x.recorded = true
+	d := time.Since(x.start)
+	x.s.journal.add(Request{Method: x.r.Method, Path: x.r.URL.Path, Status: status, Code: code,
+		DurationMS: float64(d.Microseconds()) / 1000, Time: x.at.UTC()})
+	if x.s.log.Enabled(x.r.Context(), levelDebug) {
+		x.s.log.Debug("request", "method", x.r.Method, "path", x.r.URL.Path, "status", status, "code", code, "duration", d)
 	}
 }
 
 // answerAPI writes the answer and returns its status and code (0 on
 // success; status 0 for a dropped connection).
-func (s *Server) answerAPI(w http.ResponseWriter, r *http.Request) (status, code int) {
+func (s *Server) answerAPI(w http.ResponseWriter, r *http.Request, x *exchange) (status, code int) {
 	rt, ok := apiRoutes[r.URL.Path]
 	if !ok {
 		return writeError(w, errNoRoute)
@@ -85,7 +115,7 @@ func (s *Server) answerAPI(w http.ResponseWriter, r *http.Request) (status, code
 	}
 	truncate := false
 	if f, ok := s.faults.match(rt.name); ok {
-		if done, status, code := s.applyFault(w, r, f); done {
+		if done, status, code := s.applyFault(w, r, f, x); done {
 			return status, code
 		}
 		truncate = f.Truncate
@@ -267,7 +297,7 @@ func writeError(w http.ResponseWriter, ew errorWriter) (status, code int) {
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(b)
-	return e.Status, e.Code
+	return e.Status, int(e.Code)
 }
 
 func errorBody(e *Error) []byte {

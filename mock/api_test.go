@@ -5,12 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/dyor-exchange/dyorctl/api"
+	"github.com/dyor-exchange/dyorctl/internal/contracttest"
 	"github.com/dyor-exchange/dyorctl/mock"
 )
 
@@ -82,7 +85,7 @@ func TestErrorCodes(t *testing.T) {
 		name               string
 		method, path, body string
 		headers            []string
-		code               int
+		code               api.Code
 		messageHas         string
 	}{
 		{"invalid JSON", "POST", mock.LoginPath, `{"username":`, nil, 400001, "JSON"},
@@ -397,4 +400,27 @@ func resign(t *testing.T, tok, alg string) string {
 	mac := hmac.New(sha256.New, []byte("guess"))
 	mac.Write([]byte(h + "." + parts[1]))
 	return h + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// The mock gives every row of the shared input-rules table its verdict,
+// on register and on login alike.
+func TestInputRulesTable(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	usernames, passwords := contracttest.InputRules()
+	check := func(what string, valid bool, body string) {
+		t.Helper()
+		for _, path := range []string{mock.RegisterPath, mock.LoginPath} {
+			a := s.do("POST", path, body)
+			if got := a.status != 400; got != valid || !valid && a.env.Error.Code != mock.CodeInvalidField {
+				t.Errorf("POST %s with %s: %d %s, want valid=%v", path, what, a.status, a.raw, valid)
+			}
+		}
+	}
+	for _, tc := range usernames {
+		check(fmt.Sprintf("username %+q", tc.Value), tc.Valid, credsJSON(tc.Value, "honeyBunnies"))
+	}
+	for i, tc := range passwords {
+		check(fmt.Sprintf("a password of %d bytes", len(tc.Value)), tc.Valid, credsJSON(fmt.Sprintf("pw-user-%d", i), tc.Value))
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/mock"
 )
 
@@ -67,7 +68,7 @@ func TestConcurrentRefreshOfOneToken(t *testing.T) {
 	s := start(t)
 	p := s.login("john@API", "honeyBunnies")
 	const n = 20
-	codes := make([]int, n)
+	codes := make([]api.Code, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {

@@ -44,7 +44,7 @@ func (s *Server) Sessions() []Session {
 }
 
 // RevokeSession ends a live session, as logout would; an unknown id is a
-// 404002 error.
+// CodeNotFound error.
 func (s *Server) RevokeSession(id string) error {
 	if sid, ok := parseID(id); !ok || !s.sessions.remove(sid, s.clock.Now().Unix()) {
 		return apiErr(CodeNotFound, "no live session %q", id)
@@ -82,8 +82,8 @@ func (s *Server) Reset() {
 	}
 }
 
-// AddFault adds a fault rule; a rule that breaks Fault's rules is a 400002
-// error.
+// AddFault adds a fault rule; a rule that breaks Fault's rules is a
+// CodeInvalidField error.
 func (s *Server) AddFault(f Fault) error {
 	if e := s.faults.add(f); e != nil {
 		return e

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/mock"
 )
 
@@ -383,9 +384,9 @@ func TestParallelServersAreIndependent(t *testing.T) {
 	}
 }
 
-func isCode(err error, code int) bool {
+func isCode(err error, code api.Code) bool {
 	var e *mock.Error
-	return errors.As(err, &e) && e.Code == code && e.Status == code/1000
+	return errors.As(err, &e) && e.Code == code && e.Status == code.Status()
 }
 
 var _ sync.Locker = (*sync.Mutex)(nil)

@@ -3,45 +3,47 @@ package mock
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
-// Application error codes of the contract (api/openapi.yaml). The HTTP
-// status of each is code / 1000.
+// The contract's error codes, under the names the mock has always exported;
+// package api is where they are defined.
 const (
-	CodeInvalidJSON      = 400001
-	CodeInvalidField     = 400002
-	CodeNoToken          = 401001
-	CodeBadToken         = 401002
-	CodeTokenExpired     = 401003
-	CodeSessionNotFound  = 401004
-	CodeWrongPassword    = 401005
-	CodeAccountLocked    = 403002
-	CodeNoRoute          = 404000
-	CodeAccountNotFound  = 404001
-	CodeNotFound         = 404002
-	CodeMethodNotAllowed = 405000
-	CodeUsernameTaken    = 409001
-	CodeBodyTooLarge     = 413001
-	CodeUnsupportedType  = 415001
-	CodeInternal         = 500000
+	CodeInvalidJSON      = api.CodeInvalidJSON
+	CodeInvalidField     = api.CodeInvalidField
+	CodeNoToken          = api.CodeNoToken
+	CodeBadToken         = api.CodeBadToken
+	CodeTokenExpired     = api.CodeTokenExpired
+	CodeSessionNotFound  = api.CodeSessionNotFound
+	CodeWrongPassword    = api.CodeWrongPassword
+	CodeAccountLocked    = api.CodeAccountLocked
+	CodeNoRoute          = api.CodeNoRoute
+	CodeAccountNotFound  = api.CodeAccountNotFound
+	CodeNotFound         = api.CodeNotFound
+	CodeMethodNotAllowed = api.CodeMethodNotAllowed
+	CodeUsernameTaken    = api.CodeUsernameTaken
+	CodeBodyTooLarge     = api.CodeBodyTooLarge
+	CodeUnsupportedType  = api.CodeUnsupportedType
+	CodeInternal         = api.CodeInternal
 )
 
 // Error is an answer of the API or the control plane that is not a success:
 // the HTTP status, the application code and a message for people.
 type Error struct {
 	Status  int
-	Code    int
+	Code    api.Code
 	Message string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s (%d)", e.Message, e.Code) }
 
-func apiErr(code int, format string, args ...any) *Error {
+func apiErr(code api.Code, format string, args ...any) *Error {
 	msg := format
 	if len(args) > 0 {
 		msg = fmt.Sprintf(format, args...)
 	}
-	return &Error{Status: code / 1000, Code: code, Message: msg}
+	return &Error{Status: code.Status(), Code: code, Message: msg}
 }
 
 var (
@@ -53,7 +55,7 @@ var (
 	errWrongPassword   = apiErr(CodeWrongPassword, "wrong password")
 	errAccountLocked   = apiErr(CodeAccountLocked, "account locked after too many wrong passwords; try again later")
 	errUsernameTaken   = apiErr(CodeUsernameTaken, "username already registered")
-	errBodyTooLarge    = apiErr(CodeBodyTooLarge, "request body larger than 64 KiB")
+	errBodyTooLarge    = apiErr(CodeBodyTooLarge, "request body larger than %d KiB", api.MaxBodyBytes>>10)
 	errEmptyBody       = apiErr(CodeInvalidJSON, "request body is empty; send a JSON object")
 	errNoRoute         = apiErr(CodeNoRoute, "no such route")
 )

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
 // Fault is a rule that makes requests to one route fail or slow down. The
@@ -34,7 +36,7 @@ type Fault struct {
 // validate checks a rule against the contract's rules.
 func (f Fault) validate() *Error {
 	switch {
-	case f.Route != "register" && f.Route != "login" && f.Route != "refresh" && f.Route != "logout":
+	case !knownRoute(f.Route):
 		return apiErr(CodeInvalidField, "route must be one of register, login, refresh, logout")
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
 		return apiErr(CodeInvalidField, "status must be a 4xx or 5xx status")
@@ -149,7 +151,7 @@ func (fs *faults) clear() {
 // applyFault acts out f. It reports done when the request has been
 // answered (or dropped); after a delay-only or a truncate rule the request
 // goes on (the caller cuts the answer short for truncate).
-func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) (done bool, status, code int) {
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault, x *exchange) (done bool, status, code int) {
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		select {
@@ -163,10 +165,11 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) (do
 	}
 	switch {
 	case f.Status != 0:
-		e := &Error{Status: f.Status, Code: f.Status * 1000, Message: fmt.Sprintf("injected fault: %d %s", f.Status, http.StatusText(f.Status))}
+		e := &Error{Status: f.Status, Code: api.Code(f.Status * 1000), Message: fmt.Sprintf("injected fault: %d %s", f.Status, http.StatusText(f.Status))}
 		status, code = writeError(w, e)
 		return true, status, code
 	case f.Drop:
+		x.record(0, 0) // before the client sees the connection close
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				_ = conn.Close()
@@ -178,4 +181,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault) (do
 		panic(http.ErrAbortHandler)
 	}
 	return false, 0, 0
+}
+
+func knownRoute(name string) bool {
+	_, ok := api.RouteByName(name)
+	return ok
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/internal/apitest"
 	"github.com/dyor-exchange/dyorctl/mock"
 )
@@ -17,8 +18,8 @@ type envelope struct {
 	OK     bool            `json:"ok"`
 	Result json.RawMessage `json:"result"`
 	Error  *struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
+		Code    api.Code `json:"code"`
+		Message string   `json:"message"`
 	} `json:"error"`
 }
 
@@ -111,10 +112,10 @@ func (a answer) pair(t testing.TB) pair {
 }
 
 // wantError checks the status, the error envelope and its code.
-func (a answer) wantError(t testing.TB, code int) {
+func (a answer) wantError(t testing.TB, code api.Code) {
 	t.Helper()
-	if a.status != code/1000 || a.env.OK || a.env.Error == nil || a.env.Error.Code != code {
-		t.Fatalf("want %d (status %d), got status %d: %s", code, code/1000, a.status, a.raw)
+	if a.status != code.Status() || a.env.OK || a.env.Error == nil || a.env.Error.Code != code {
+		t.Fatalf("want %d (status %d), got status %d: %s", code, code.Status(), a.status, a.raw)
 	}
 	if len(a.env.Error.Message) < 5 {
 		t.Errorf("error %d: message %q does not tell a person what went wrong", code, a.env.Error.Message)

@@ -6,20 +6,13 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
 // MaxBodyBytes is the largest request body the server reads.
-const MaxBodyBytes = 64 << 10
-
-// Input rules shared by register, login and the control plane.
-const (
-	minUsernameRunes = 3
-	maxUsernameRunes = 64
-	minPasswordBytes = 8
-	maxPasswordBytes = 72 // bcrypt's limit: longer is rejected, never truncated
-)
+const MaxBodyBytes = api.MaxBodyBytes
 
 // readJSONBody reads a request body of at most MaxBodyBytes that must be a
 // JSON object, and returns its top-level members.
@@ -129,32 +122,10 @@ func credentials(obj map[string]json.RawMessage) (username, password string, e *
 	return username, password, nil
 }
 
+// validateCredentials applies the contract's input rules (package api).
 func validateCredentials(username, password string) *Error {
-	if e := validateUsername(username); e != nil {
-		return e
-	}
-	return validatePassword(password)
-}
-
-func validateUsername(u string) *Error {
-	if !utf8.ValidString(u) {
-		return apiErr(CodeInvalidField, "username must be valid UTF-8")
-	}
-	n := utf8.RuneCountInString(u)
-	if n < minUsernameRunes || n > maxUsernameRunes {
-		return apiErr(CodeInvalidField, "username must be %d to %d characters long", minUsernameRunes, maxUsernameRunes)
-	}
-	for _, r := range u {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
-			return apiErr(CodeInvalidField, "username must not contain whitespace or control characters")
-		}
-	}
-	return nil
-}
-
-func validatePassword(p string) *Error {
-	if len(p) < minPasswordBytes || len(p) > maxPasswordBytes {
-		return apiErr(CodeInvalidField, "password must be %d to %d bytes long", minPasswordBytes, maxPasswordBytes)
+	if err := api.CheckCredentials(username, password); err != nil {
+		return apiErr(CodeInvalidField, "%s", err.Error())
 	}
 	return nil
 }

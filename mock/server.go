@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -117,13 +116,24 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
+// TB is what Start needs of a test: *testing.T, *testing.B and *testing.F
+// all have it. It is an interface of its own, as net/http/httptest does
+// without package testing, so that programs importing mock (dyorctl's demo)
+// do not link the test framework.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // Start is NewServer for tests: it fails the test instead of panicking and
 // closes the server when the test and its subtests are done.
-func Start(t testing.TB, opts ...Option) *Server {
+func Start(t TB, opts ...Option) *Server {
 	t.Helper()
 	s, err := New(opts...)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("mock: %v", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -13,10 +13,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
 // TestSoak runs a mixed load for a bounded time (DYORMOCK_SOAK, default
-// 3s) — registering, logging in, refreshing, reusing old refresh tokens on
+// 3s, 300 ms with -short) — registering, logging in, refreshing, reusing old refresh tokens on
 // purpose, logging out, with clock advances and sweeps interleaved — and
 // checks the invariants throughout: every refresh token is accepted once
 // or refused with the right code, a reuse revokes exactly its chain, the
@@ -25,6 +27,9 @@ import (
 // goroutines are back to their count before the server started.
 func TestSoak(t *testing.T) {
 	d := 3 * time.Second
+	if testing.Short() {
+		d = 300 * time.Millisecond // the same checks after less load
+	}
 	if v := os.Getenv("DYORMOCK_SOAK"); v != "" {
 		var err error
 		if d, err = time.ParseDuration(v); err != nil {
@@ -35,7 +40,7 @@ func TestSoak(t *testing.T) {
 	s := NewServer(WithBcryptCost(4), WithNoSeed(), WithAccessTTL(time.Hour), WithRefreshTTL(2*time.Hour), WithLockout(0, 0))
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}, Timeout: 10 * time.Second}
 
-	call := func(method, path, auth, body string) (int, int, string) {
+	call := func(method, path, auth, body string) (int, api.Code, string) {
 		var rd io.Reader
 		if body != "" {
 			rd = strings.NewReader(body)
@@ -57,7 +62,7 @@ func TestSoak(t *testing.T) {
 			Result struct {
 				Token struct{ Access, Refresh string }
 			}
-			Error struct{ Code int }
+			Error struct{ Code api.Code }
 		}
 		b, _ := io.ReadAll(resp.Body)
 		_ = json.Unmarshal(b, &env)

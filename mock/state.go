@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
 // stateVersion is the version of the --state file format.
@@ -89,7 +91,7 @@ func decodeState(b []byte) (*stateFile, error) {
 		return nil, fmt.Errorf("%w: version %d, want %d", ErrCorruptState, st.Version, stateVersion)
 	}
 	for _, a := range st.Accounts {
-		if _, ok := parseID(a.ID); !ok || a.Hash == "" || validateUsername(a.Username) != nil {
+		if _, ok := parseID(a.ID); !ok || a.Hash == "" || api.CheckUsername(a.Username) != nil {
 			return nil, fmt.Errorf("%w: an account without a valid id, hash or username", ErrCorruptState)
 		}
 	}

@@ -15,12 +15,14 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
 // Token types, the typ claim.
 const (
-	typeAccess  = "access"
-	typeRefresh = "refresh"
+	typeAccess  = api.TypeAccess
+	typeRefresh = api.TypeRefresh
 )
 
 // claims are the claims of every token the server issues.
@@ -178,8 +180,9 @@ func (s *signer) issue(accountID, sessionID string, now time.Time, accessTTL, re
 const tokenResultSize = 1024
 
 // check verifies a token in the contract's order: malformed, bad
-// signature, wrong algorithm or another issuer → 401002; expired → 401003;
-// a type not in want → 401002. The session is checked by the caller.
+// signature, wrong algorithm or another issuer → CodeBadToken; expired →
+// CodeTokenExpired; a type not in want → CodeBadToken. The session is
+// checked by the caller.
 func (s *signer) check(token string, now time.Time, want ...string) (*claims, *Error) {
 	var c claims
 	if !s.verifyOwn(token, &c) {

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -13,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
 )
 
@@ -29,14 +28,6 @@ const (
 	fieldUsername = iota
 	fieldPassword
 	fieldConfirm
-)
-
-// The input rules of DESIGN.md §1, checked before sending.
-const (
-	minUsernameRunes = 3
-	maxUsernameRunes = 64
-	minPasswordBytes = 8
-	maxPasswordBytes = 72
 )
 
 // labelWidth is the width of the label column: "Confirm password" and a gap.
@@ -222,29 +213,24 @@ func (m formModel) check() (field int, problem string) {
 	return 0, ""
 }
 
+// checkUsername and checkPassword apply the contract's input rules
+// (package api) before anything is sent; "" means the value is good.
 func checkUsername(u string) string {
-	switch n := utf8.RuneCountInString(u); {
-	case n == 0:
+	if u == "" {
 		return "enter a username"
-	case !utf8.ValidString(u):
-		return "username must be valid UTF-8"
-	case n < minUsernameRunes || n > maxUsernameRunes:
-		return fmt.Sprintf("username must be %d to %d characters long", minUsernameRunes, maxUsernameRunes)
 	}
-	for _, r := range u {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return "username must not contain whitespace or control characters"
-		}
+	if err := api.CheckUsername(u); err != nil {
+		return err.Error()
 	}
 	return ""
 }
 
 func checkPassword(p string) string {
-	switch n := len(p); {
-	case n == 0:
+	if p == "" {
 		return "enter a password"
-	case n < minPasswordBytes || n > maxPasswordBytes:
-		return fmt.Sprintf("password must be %d to %d bytes long", minPasswordBytes, maxPasswordBytes)
+	}
+	if err := api.CheckPassword(p); err != nil {
+		return err.Error()
 	}
 	return ""
 }

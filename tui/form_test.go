@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/internal/contracttest"
 )
 
 // shownForm is a form as the root model shows it.
@@ -136,8 +137,8 @@ func TestFormValidation(t *testing.T) {
 		{"short username", loginForm, []string{"jo", "honeyBunnies"}, "username must be 3 to 64 characters long", fieldUsername},
 		{"long username", loginForm, []string{strings.Repeat("é", 65), "honeyBunnies"}, "username must be 3 to 64 characters long", fieldUsername},
 		{"64 code points", loginForm, []string{strings.Repeat("é", 64), "honeyBunnies"}, "", 0},
-		{"space", loginForm, []string{"john doe", "honeyBunnies"}, "username must not contain whitespace or control characters", fieldUsername},
-		{"no-break space", loginForm, []string{"john\u00a0doe", "honeyBunnies"}, "username must not contain whitespace or control characters", fieldUsername},
+		{"space", loginForm, []string{"john doe", "honeyBunnies"}, "username must not contain whitespace, control or format characters", fieldUsername},
+		{"no-break space", loginForm, []string{"john\u00a0doe", "honeyBunnies"}, "username must not contain whitespace, control or format characters", fieldUsername},
 		{"no password", loginForm, []string{"john@API"}, "enter a password", fieldPassword},
 		{"short password", loginForm, []string{"john@API", "1234567"}, "password must be 8 to 72 bytes long", fieldPassword},
 		{"73 bytes", loginForm, []string{"john@API", strings.Repeat("x", 73)}, "password must be 8 to 72 bytes long", fieldPassword},
@@ -291,5 +292,22 @@ func TestCheckRules(t *testing.T) {
 	}
 	if checkPassword(strings.Repeat("x", 8)) != "" || checkPassword(strings.Repeat("x", 7)) == "" {
 		t.Error("checkPassword's bounds")
+	}
+}
+
+// The forms give every row of the shared input-rules table the server's
+// verdict before anything is sent.
+func TestFormInputRulesTable(t *testing.T) {
+	t.Parallel()
+	usernames, passwords := contracttest.InputRules()
+	for _, tc := range usernames {
+		if got := checkUsername(tc.Value) == ""; got != tc.Valid {
+			t.Errorf("checkUsername(%+q) = %q, want valid=%v (%s)", tc.Value, checkUsername(tc.Value), tc.Valid, tc.Note)
+		}
+	}
+	for _, tc := range passwords {
+		if got := checkPassword(tc.Value) == ""; got != tc.Valid {
+			t.Errorf("checkPassword(%d bytes) = %q, want valid=%v", len(tc.Value), checkPassword(tc.Value), tc.Valid)
+		}
 	}
 }

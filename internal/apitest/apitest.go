@@ -22,7 +22,8 @@
 //     tokens are the server's business). A request body without a
 //     Content-Type is checked as application/json, as the server reads it.
 //   - A request that matches no operation of the contract must be answered
-//     with the error envelope 404000 (no such path) or 405000 (another
+//     with the error envelope api.CodeNoRoute (no such path) or
+//     api.CodeMethodNotAllowed (another
 //     method, with an Allow header listing the contract's methods of the
 //     path); anything else is reported.
 //   - Transport failures are not violations: an error of the underlying
@@ -266,7 +267,7 @@ func (v *Validator) check(req *http.Request, reqBody []byte, reqComplete bool, r
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		switch {
 		case route.Operation.RequestBody != nil && (!reqComplete || len(reqBody) > maxBodyBytes):
-			report("a request body larger than 64 KiB was accepted (want 413 413001)")
+			report("a request body larger than 64 KiB was accepted (want 413 %d)", api.CodeBodyTooLarge)
 		case reqComplete:
 			if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
 				report("the request was accepted but breaks the contract: %v", err)
@@ -303,19 +304,20 @@ func checkCodeMatchesStatus(status int, body []byte, report func(string, ...any)
 }
 
 // checkUnknownRoute checks the answer to a request that matches no
-// operation: the error envelope 404000, or 405000 with an Allow header.
+// operation: the error envelope api.CodeNoRoute, or api.CodeMethodNotAllowed
+// with an Allow header.
 func (v *Validator) checkUnknownRoute(req *http.Request, resp *http.Response, body []byte, routeErr error, report func(string, ...any)) {
 	documented := v.documentedMethods(req)
-	var wantCode int
+	var wantCode api.Code
 	switch resp.StatusCode {
 	case http.StatusNotFound:
-		wantCode = 404000
-		// Under --admin=false the control plane answers 404000 to any method.
+		wantCode = api.CodeNoRoute
+		// Under --admin=false the control plane answers CodeNoRoute to any method.
 		if len(documented) > 0 && !strings.HasPrefix(req.URL.Path, "/_mock/") {
-			report("%s is a path of the contract with the methods %v: want 405 405000", req.URL.Path, documented)
+			report("%s is a path of the contract with the methods %v: want 405 %d", req.URL.Path, documented, api.CodeMethodNotAllowed)
 		}
 	case http.StatusMethodNotAllowed:
-		wantCode = 405000
+		wantCode = api.CodeMethodNotAllowed
 		allow := resp.Header.Values("Allow")
 		if len(allow) == 0 {
 			report("405 without an Allow header")
@@ -333,7 +335,7 @@ func (v *Validator) checkUnknownRoute(req *http.Request, resp *http.Response, bo
 			}
 		}
 	default:
-		report("no operation of the contract matches (%v); only 404 404000 or 405 405000 may answer it", routeErr)
+		report("no operation of the contract matches (%v); only 404 %d or 405 %d may answer it", routeErr, api.CodeNoRoute, api.CodeMethodNotAllowed)
 		return
 	}
 
@@ -352,7 +354,7 @@ func (v *Validator) checkUnknownRoute(req *http.Request, resp *http.Response, bo
 		} `json:"error"`
 	}
 	_ = json.Unmarshal(body, &env)
-	if env.Error.Code != wantCode {
+	if api.Code(env.Error.Code) != wantCode {
 		report("error code %d, want %d", env.Error.Code, wantCode)
 	}
 }

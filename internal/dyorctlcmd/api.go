@@ -20,8 +20,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
-	"github.com/dyor-exchange/dyorctl/mock"
 )
 
 // maxAPIBody bounds a request body read from --input and an answer read
@@ -153,7 +153,7 @@ func apiRun(ctx context.Context, opts *APIOptions) error {
 		return forAccount(username, err)
 	}
 	replayed := false
-	if ae := client.AnswerError(resp.StatusCode, body); ae != nil && ae.Code == int(mock.CodeTokenExpired) && c != nil {
+	if ae := client.AnswerError(resp.StatusCode, body); ae != nil && ae.Code == api.CodeTokenExpired && c != nil {
 		// The server took the token as expired before doing anything, so
 		// the request may be sent again, once, after a refresh.
 		fresh, err := renewRefused(nctx, c, token)
@@ -296,11 +296,8 @@ func apiURL(server, p string) (string, error) {
 		return "", usageErrorf("PATH %q is not a path on the server: give one such as /api/v1/orders", clip(p))
 	}
 	rel := strings.TrimPrefix(path.Clean(u.Path), strings.TrimRight(base.Path, "/"))
-	for _, route := range []string{mock.RegisterPath, mock.LoginPath, mock.RefreshPath, mock.LogoutPath} {
-		if rel == route {
-			name := path.Base(route)
-			return "", usageErrorf("%s is an account route: use \"dyorctl %s\", which keeps the credentials file right and never prints a token", route, name)
-		}
+	if rt, ok := api.RouteByPath(rel); ok {
+		return "", usageErrorf("%s is an account route: use \"dyorctl %s\", which keeps the credentials file right and never prints a token", rt.Path, rt.Name)
 	}
 	return u.String(), nil
 }

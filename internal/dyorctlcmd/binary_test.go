@@ -58,12 +58,14 @@ func binEnv(t *testing.T, configDir string, extra ...string) []string {
 }
 
 // runBinary runs the binary with stdin (nil: /dev/null) and waits, at most
-// 30 s: a run that takes longer is a hang.
+// 30 s: a run that takes longer is a hang. The budget starts once the
+// binary is built, so a cold build cache cannot eat into it.
 func runBinary(t *testing.T, env []string, stdin io.Reader, args ...string) result {
 	t.Helper()
+	bin := dyorctlBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, dyorctlBinary(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
@@ -195,9 +197,9 @@ func TestBinaryConcurrentToken(t *testing.T) {
 	cmds := make([]*exec.Cmd, procs)
 	outs := make([]*bytes.Buffer, procs)
 	errs := make([]*bytes.Buffer, procs)
+	bin := dyorctlBinary(t) // built before the budget starts
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	bin := dyorctlBinary(t)
 	for i := range cmds {
 		cmds[i] = exec.CommandContext(ctx, bin, "--server", srv.URL, "token")
 		cmds[i].Env = env

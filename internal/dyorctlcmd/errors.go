@@ -12,11 +12,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/credstore"
 )
 
-// Exit codes (DESIGN.md §2; 4 as in gh).
+// Exit codes (4 as in gh), as the README and the man pages list them.
 const (
 	exitOK          = 0
 	exitError       = 1 // any other failure
@@ -31,7 +32,7 @@ const (
 type ExitError struct {
 	Code    int
 	Message string
-	APICode int // 0 when there was no answer from the server
+	APICode api.Code // 0 when there was no answer from the server
 
 	// Reported means the command has already printed its JSON object (status
 	// exiting 4 prints the status), so Main must not print the error object.
@@ -142,19 +143,19 @@ func classifyAPIError(e *client.APIError, server, username string) *ExitError {
 		return &ExitError{Code: code, Message: fmt.Sprintf(format, args...), APICode: e.Code}
 	}
 	switch {
-	case e.Code == 401005:
+	case e.Code == api.CodeWrongPassword:
 		return out(exitRejected, "wrong password for %s at %s", username, server)
-	case e.Code == 404001:
+	case e.Code == api.CodeAccountNotFound:
 		return out(exitRejected, "no account named %s at %s", username, server)
-	case e.Code == 403002:
+	case e.Code == api.CodeAccountLocked:
 		return out(exitRejected, "account %s is locked: too many wrong passwords, try again later", username)
-	case e.Code == 409001:
+	case e.Code == api.CodeUsernameTaken:
 		return out(exitRejected, "username %s is already taken at %s", username, server)
-	case e.Code >= 401001 && e.Code <= 401004:
+	case e.Code.SessionRejected():
 		return out(exitAuth, "session expired: run \"dyorctl login -u %s\"", username)
 	case e.Status >= 500:
 		return out(exitUnreachable, "server error: %s", statusText(e.Status))
-	case e.Code >= 400001 && e.Code < 500000:
+	case e.Code != 0 && e.Status >= 400:
 		return out(exitError, "the server rejected the request: %s", sentence(e.Message))
 	case e.Status >= 200 && e.Status < 300:
 		return out(exitError, "%s did not answer with the account API's JSON: check --server", server)

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -94,13 +93,10 @@ func (f *Factory) Server() (string, error) {
 	if f.serverURL != "" {
 		return f.serverURL, nil
 	}
-	raw := f.global.server
-	norm, err := credstore.NormalizeServer(raw)
-	if err == nil {
-		_, err = client.New(norm) // the SDK's checks too: http(s), a host, no query
-	}
+	norm, err := client.NormalizeBaseURL(f.global.server)
 	if err != nil {
-		return "", usageErrorf("--server %q is not a usable server URL: want http(s)://host[:port]", raw)
+		// The error never quotes the URL: it may carry a password.
+		return "", usageErrorf("--server: %v", err)
 	}
 	f.serverURL = norm
 	return norm, nil
@@ -109,14 +105,11 @@ func (f *Factory) Server() (string, error) {
 // ConfigDir returns where the credentials are kept: --config-dir, else
 // DYOR_CONFIG_DIR, else <user config dir>/dyorctl.
 func (f *Factory) ConfigDir() (string, error) {
-	if f.global.configDir != "" {
-		return f.global.configDir, nil
-	}
-	base, err := f.UserConfigDir()
+	dir, err := credstore.Dir(f.global.configDir, f.UserConfigDir)
 	if err != nil {
-		return "", exitErrorf(exitError, "cannot find the user config directory (%v): set --config-dir or DYOR_CONFIG_DIR", err)
+		return "", exitErrorf(exitError, "%v or --config-dir", err)
 	}
-	return filepath.Join(base, "dyorctl"), nil
+	return dir, nil
 }
 
 // Store opens the credential store in the config dir.
@@ -265,9 +258,6 @@ func (f *Factory) errContext() errContext {
 	return errContext{server: f.serverURL, timeout: f.global.timeout}
 }
 
-// notLoggedIn is the exit-4 error of a command that needs the server's
-// active account when there is none; it points at switch when the server
-// has other stored accounts.
 // StoredAccounts returns the selected server, the credentials store and
 // every account stored in it (an error naming the file when it is corrupt).
 func (f *Factory) StoredAccounts() (server string, st *credstore.Store, accounts []credstore.Account, err error) {
@@ -302,6 +292,9 @@ func (f *Factory) ActiveSession(ctx context.Context, opts ...client.Option) (ser
 	return server, c, current, err
 }
 
+// notLoggedIn is the exit-4 error of a command that needs the server's
+// active account when there is none; it points at switch when the server
+// has other stored accounts.
 func notLoggedIn(st *credstore.Store, server string) error {
 	accounts, err := st.Accounts()
 	if err != nil {

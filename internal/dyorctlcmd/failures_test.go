@@ -2,6 +2,7 @@ package dyorctlcmd
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyor-exchange/dyorctl/internal/contracttest"
 	"github.com/dyor-exchange/dyorctl/mock"
 )
 
@@ -114,7 +116,7 @@ func TestFailures(t *testing.T) {
 		},
 		{
 			name: "username with a space", stdin: "somePassword\n", args: []string{"register", "-u", "a b", "--password-stdin"},
-			code: 2, stderr: "must not contain spaces",
+			code: 2, stderr: "must not contain whitespace",
 		},
 		{
 			name: "username too short", stdin: "somePassword\n", args: []string{"login", "-u", "ab", "--password-stdin"},
@@ -125,12 +127,12 @@ func TestFailures(t *testing.T) {
 		{name: "unknown flag", args: []string{"status", "--bogus"}, code: 2, stderr: "unknown flag: --bogus"},
 		{name: "bad flag value", args: []string{"--timeout", "soon", "status"}, code: 2, stderr: `invalid value for the --timeout flag`},
 		{name: "flag without its value", args: []string{"switch", "-u"}, code: 2, stderr: "flag needs an argument"},
-		{name: "bad output format", args: []string{"-o", "yaml", "status"}, code: 2, stderr: `-o "yaml" is not an output format`},
+		{name: "bad output format", args: []string{"-o", "yaml", "status"}, code: 2, stderr: "-o takes text or json"},
 		{name: "zero timeout", args: []string{"--timeout", "0s", "status"}, code: 2, stderr: "--timeout"},
 		{name: "extra argument", args: []string{"status", "now"}, code: 2, stderr: "takes no arguments"},
 		{name: "unknown shell", args: []string{"completion", "tcsh"}, code: 2, stderr: `unknown command "tcsh"`},
 		{name: "token as JSON", args: []string{"token", "-o", "json"}, code: 2, stderr: "no JSON output"},
-		{name: "bad server URL", args: []string{"--server", "ftp://x", "status"}, code: 2, stderr: "not a usable server URL"},
+		{name: "bad server URL", args: []string{"--server", "ftp://x", "status"}, code: 2, stderr: `--server: "ftp://x" is not a server URL`},
 		{name: "tui without a terminal", args: []string{"tui"}, code: 2, stderr: "dyorctl tui needs a terminal; use the other commands in scripts"},
 	} {
 		for _, json := range []bool{false, true} {
@@ -237,5 +239,33 @@ func TestCancelled(t *testing.T) {
 	wantExit(t, r, 2)
 	if strings.TrimSpace(r.stderr) != "cancelled" {
 		t.Errorf("stderr %q", r.stderr)
+	}
+}
+
+// dyorctl gives every row of the shared input-rules table the server's
+// verdict, and refuses a bad value before sending anything (exit 2).
+func TestInputRulesTable(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, mock.WithNoSeed()) // every valid row is a new account
+	usernames, passwords := contracttest.InputRules()
+	check := func(what string, valid bool, username, password string) {
+		t.Helper()
+		before := len(c.srv.Requests())
+		r := c.run(password+"\n", "register", "-u", username, "--password-stdin")
+		sent := len(c.srv.Requests()) - before
+		switch {
+		case valid && (r.code != 0 || sent != 1):
+			t.Errorf("register with %s: exit %d, %d requests, stderr %q; want it registered", what, r.code, sent, r.stderr)
+		case !valid && (r.code != exitUsage || sent != 0):
+			t.Errorf("register with %s: exit %d, %d requests; want exit 2 and nothing sent", what, r.code, sent)
+		case !valid:
+			checkSentence(t, r.stderr)
+		}
+	}
+	for _, tc := range usernames {
+		check(fmt.Sprintf("username %+q", tc.Value), tc.Valid, tc.Value, "honeyBunnies")
+	}
+	for i, tc := range passwords {
+		check(fmt.Sprintf("a password of %d bytes", len(tc.Value)), tc.Valid, fmt.Sprintf("pw-user-%d", i), tc.Value)
 	}
 }

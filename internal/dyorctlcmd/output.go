@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
 )
 
@@ -27,9 +28,9 @@ type jsonError struct {
 }
 
 type jsonErrorBody struct {
-	Message  string `json:"message"`
-	ExitCode int    `json:"exit_code"`
-	APICode  *int   `json:"api_code"` // null when there was no answer from the server
+	Message  string    `json:"message"`
+	ExitCode int       `json:"exit_code"`
+	APICode  *api.Code `json:"api_code"` // null when there was no answer from the server
 }
 
 func newJSONError(e *ExitError) jsonError {

@@ -5,44 +5,31 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/dyor-exchange/dyorctl/api"
 )
 
-// The API's input rules (DESIGN.md §1), checked before anything is sent so
-// that a mistake costs no request and reads as a usage error.
-const (
-	minUsernameRunes = 3
-	maxUsernameRunes = 64
-	minPasswordBytes = 8
-	maxPasswordBytes = 72 // bcrypt's limit: longer is rejected, never truncated
+// maxStdinPassword caps what --password-stdin reads: far above the rule,
+// so that a longer input is reported, not cut.
+const maxStdinPassword = 4096
 
-	// maxStdinPassword caps what --password-stdin reads: far above the
-	// rule, so that a longer input is reported, not cut.
-	maxStdinPassword = 4096
-)
-
+// checkUsername applies the contract's username rule (package api) before
+// anything is sent, so that a mistake costs no request and reads as a
+// usage error.
 func checkUsername(u string) error {
 	if u == "" {
 		return usageErrorf("missing the username: pass -u USERNAME")
 	}
-	if !utf8.ValidString(u) {
-		return usageErrorf("the username must be valid UTF-8")
-	}
-	if n := utf8.RuneCountInString(u); n < minUsernameRunes || n > maxUsernameRunes {
-		return usageErrorf("the username must be %d to %d characters long (%q has %d)", minUsernameRunes, maxUsernameRunes, u, n)
-	}
-	for _, r := range u {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
-			return usageErrorf("the username %q must not contain spaces or control characters", u)
-		}
+	if err := api.CheckUsername(u); err != nil {
+		return usageErrorf("the %v (%+q)", err, u)
 	}
 	return nil
 }
 
+// checkPassword applies the contract's password rule.
 func checkPassword(p string) error {
-	if n := len(p); n < minPasswordBytes || n > maxPasswordBytes {
-		return usageErrorf("the password must be %d to %d bytes long (it has %d)", minPasswordBytes, maxPasswordBytes, n)
+	if err := api.CheckPassword(p); err != nil {
+		return usageErrorf("the %v (it has %d)", err, len(p))
 	}
 	return nil
 }
@@ -68,7 +55,7 @@ func (s passwordSource) read(ctx context.Context, confirm bool) (string, error) 
 			return "", fmt.Errorf("reading the password from stdin: %w", err)
 		}
 		if len(data) > maxStdinPassword {
-			return "", usageErrorf("the password on stdin is longer than %d bytes", maxPasswordBytes)
+			return "", usageErrorf("the password on stdin is longer than %d bytes", api.MaxPasswordBytes)
 		}
 		pw = trimNewline(string(data))
 		if pw == "" {

@@ -189,9 +189,9 @@ func (g *globalOptions) resolve(flags *pflag.FlagSet, getenv func(string) string
 	switch g.output {
 	case "text", "json":
 	default:
-		bad := g.output
+		// The value is not echoed: it may be a secret typed in the wrong place.
 		g.output = "text"
-		return usageErrorf("-o %q is not an output format: use text or json", bad)
+		return usageErrorf("-o takes text or json")
 	}
 	if g.timeout <= 0 {
 		return usageErrorf("--timeout %s: must be positive", g.timeout)

@@ -349,7 +349,7 @@ func TestLogout(t *testing.T) {
 }
 
 // When the server no longer accepts the session: exit 4, nothing on stdout,
-// the sentence of DESIGN.md §2, and the stale entry removed.
+// the documented "session expired" sentence, and the stale entry removed.
 func TestSessionExpired(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

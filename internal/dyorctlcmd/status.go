@@ -16,7 +16,8 @@ type StatusOptions struct {
 	Factory *Factory
 }
 
-// statusJSON is what status prints with -o json (DESIGN.md §2).
+// statusJSON is what status prints with -o json (the shape docs/ and the
+// README document; tests pin it).
 type statusJSON struct {
 	Server   string              `json:"server"`
 	Store    string              `json:"store"`

@@ -55,7 +55,7 @@ func switchRun(ctx context.Context, opts *SwitchOptions) error {
 	if !found {
 		return exitErrorf(exitAuth, "no stored account %s for %s: run \"dyorctl login -u %s\"", opts.Username, server, opts.Username)
 	}
-	if err := st.Switch(server, opts.Username); err != nil {
+	if err := st.Switch(ctx, server, opts.Username); err != nil {
 		return err
 	}
 	if f.JSON() {

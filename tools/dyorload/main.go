@@ -46,6 +46,7 @@ type config struct {
 	route        string
 	workers      int
 	duration     time.Duration
+	requests     int // per worker and target; when set, it bounds a run instead of duration
 	floor        bool
 	floorProcess bool // serve the floor from a child process
 	output       string
@@ -62,6 +63,7 @@ func main() {
 	flag.StringVar(&c.route, "route", "refresh", "route to load: register, login, refresh, logout, mix, or delay-check (refresh with and without delayed logins in flight)")
 	flag.IntVar(&c.workers, "workers", 32, "concurrent workers, one connection and one session chain each")
 	flag.DurationVar(&c.duration, "duration", 5*time.Second, "how long to load each target")
+	flag.IntVar(&c.requests, "requests", 0, "requests per worker and target: when set, each target ends after that many instead of after -duration")
 	flag.BoolVar(&c.floor, "floor", true, "also measure the floor (fixed JSON from a bare net/http handler)")
 	floorWhere := flag.String("floor-in", "auto", "where the floor runs: process (its own process, as dyormock is with -url), same (this process, as the in-process server is), or auto (matching the server)")
 	serve := flag.Bool("serve-floor", false, "serve the floor, print its URL and run until stdin closes (used by -floor-in process)")
@@ -162,8 +164,8 @@ func (r Report) writeText(w io.Writer) {
 }
 
 func run(ctx context.Context, c config) (Report, error) {
-	if c.workers < 1 || c.duration <= 0 || c.runs < 1 {
-		return Report{}, errors.New("-workers, -duration and -runs must be positive")
+	if c.workers < 1 || c.duration <= 0 && c.requests <= 0 || c.runs < 1 || c.requests < 0 {
+		return Report{}, errors.New("-workers, -runs and -duration (or -requests) must be positive")
 	}
 	if c.client != "wire" && c.client != "net/http" {
 		return Report{}, fmt.Errorf("unknown -client %q: want wire or net/http", c.client)
@@ -562,14 +564,20 @@ func drive(ctx context.Context, c config, target, base string, setup func(contex
 	lat := make([][]time.Duration, c.workers)
 	fails := make([]int, c.workers)
 	var firstErr atomic.Value
-	runCtx, cancel := context.WithTimeout(ctx, c.duration)
+	// A run ends after c.requests steps of each worker, or else when the
+	// duration is up.
+	runCtx, cancel := context.WithCancel(ctx)
+	if c.requests == 0 {
+		runCtx, cancel = context.WithTimeout(ctx, c.duration)
+	}
 	defer cancel()
+	more := func(done int) bool { return runCtx.Err() == nil && (c.requests == 0 || done < c.requests) }
 	start := time.Now()
 	var ended atomic.Int64
 	for w := range c.workers {
 		wg.Go(func() {
-			lat[w] = make([]time.Duration, 0, 1<<14)
-			for runCtx.Err() == nil {
+			lat[w] = make([]time.Duration, 0, max(c.requests, 1<<14))
+			for done := 0; more(done); done++ {
 				t0 := time.Now()
 				err := steps[w](runCtx, rqs[w])
 				if errors.Is(err, errExhausted) {
