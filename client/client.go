@@ -43,9 +43,7 @@ type Client struct {
 	margin    time.Duration
 	marginSet bool
 	now       func() time.Time
-	retries   int                                              // resends after a dial error, or a 429/503 with Retry-After
-	backoff   time.Duration                                    // the first wait after a dial error; doubled after each
-	sleep     func(ctx context.Context, d time.Duration) error // waits between tries; replaced in tests
+	retries   int // resends after a dial error, or a 429/503 with Retry-After
 
 	mu      sync.Mutex
 	flights map[string]*flight // refreshes in progress, by kind and token
@@ -154,8 +152,6 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		store:     NewMemoryStore(),
 		now:       time.Now,
 		retries:   defaultRetries,
-		backoff:   defaultBackoff,
-		sleep:     sleepCtx,
 		flights:   make(map[string]*flight),
 	}
 	for _, opt := range opts {
@@ -450,11 +446,6 @@ func (c *Client) fresh(t Tokens) bool {
 	return t.Access != "" && t.AccessExpiresAt.After(t.ServerNow(c.now()).Add(c.refreshMargin(t)))
 }
 
-// RefreshMargin returns how long before its expiry the access token of t
-// is refreshed by AccessToken: the margin of WithRefreshMargin, else 60 s
-// or half the token's lifetime if that is shorter.
-func (c *Client) RefreshMargin(t Tokens) time.Duration { return c.refreshMargin(t) }
-
 // rotate refreshes the stored tokens under the store's lock if needed says
 // so of what is stored then. The new pair is saved by Update before anyone
 // gets it. A session the server rejects, or whose refresh token has
@@ -593,7 +584,7 @@ func (c *Client) call(ctx context.Context, rt api.Route, bearer string, in, out 
 		var wait time.Duration
 		switch {
 		case neverSent(err):
-			wait = c.backoff << attempt
+			wait = defaultBackoff << attempt
 			wait = wait/2 + rand.N(wait/2+1) // jitter, so that clients retrying together spread out
 		case busyRetry && isBusy(err) && ans.retryAfter > 0 && ans.retryAfter <= maxRetryAfter:
 			wait = ans.retryAfter
@@ -603,7 +594,7 @@ func (c *Client) call(ctx context.Context, rt api.Route, bearer string, in, out 
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			return ans, err // waiting would only end in a timeout
 		}
-		if c.sleep(ctx, wait) != nil {
+		if sleepCtx(ctx, wait) != nil {
 			return ans, err
 		}
 	}
@@ -611,6 +602,7 @@ func (c *Client) call(ctx context.Context, rt api.Route, bearer string, in, out 
 
 const (
 	defaultRetries = 2
+	// defaultBackoff is the first wait after a dial error; it doubles.
 	defaultBackoff = 250 * time.Millisecond
 	// maxRetryAfter is the longest Retry-After that is waited for.
 	maxRetryAfter = 30 * time.Second
