@@ -52,6 +52,6 @@ func refreshRun(ctx context.Context, opts *RefreshOptions) error {
 	if f.JSON() {
 		return f.PrintJSON(newSessionJSON(server, t))
 	}
-	f.Messagef("Refreshed the session of %s at %s; the access token %s.", t.Username, server, expiresIn(t.AccessExpiresAt, f.Now()))
+	f.Messagef("Refreshed the session of %s at %s; the access token %s.", t.Username, server, expiresIn(t.AccessExpiresAt, t.ServerNow(f.Now())))
 	return nil
 }

@@ -179,3 +179,27 @@ func TestStatusNoSkewNoWarning(t *testing.T) {
 		t.Errorf("clock_offset_seconds %v, want 0", a["clock_offset_seconds"])
 	}
 }
+
+// refresh and switch speak of expiry on the server's clock too.
+func TestSkewRefreshAndSwitch(t *testing.T) {
+	t.Parallel()
+	// The mock's refresh tokens live 10 minutes and its clock is 20
+	// minutes behind ours: by our clock every session is expired.
+	c := newCLI(t, mock.WithRefreshTTL(10*time.Minute),
+		mock.WithClock(func() time.Time { return time.Now().Add(-20 * time.Minute) }))
+	c.login(john, johnPW)
+	r := c.run("", "refresh")
+	wantExit(t, r, 0)
+	if !strings.Contains(r.stderr, "the access token expires in 14m") && !strings.Contains(r.stderr, "the access token expires in 15m") {
+		t.Errorf("refresh stderr %q, want the expiry on the server's clock", r.stderr)
+	}
+	if _, err := c.srv.AddAccount("alice", "password-of-alice"); err != nil {
+		t.Fatal(err)
+	}
+	c.login("alice", "password-of-alice")
+	r = c.run("", "switch", "-u", john)
+	wantExit(t, r, 0)
+	if strings.Contains(r.stderr, "expired") {
+		t.Errorf("switch stderr %q: the session is valid on the server's clock", r.stderr)
+	}
+}
