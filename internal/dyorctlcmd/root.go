@@ -56,9 +56,11 @@ stored, and never taken as a flag value.
 
 Results go to stdout and messages to stderr: status, token and version print
 on stdout; register, login, refresh, logout and switch change something and
-report it on stderr. -o json prints exactly one JSON object on stdout (an
-{"error": {...}} object on failure) and never a token. Only "dyorctl token"
-prints a token.
+report it on stderr; api prints the server's answer and exec's command has
+the standard streams. -o json prints exactly one JSON object on stdout (an
+{"error": {...}} object on failure) and never a token (token, api and exec
+have none). Only "dyorctl token" prints a token; exec hands one to its
+command in the environment.
 
 Environment:
   DYOR_SERVER      server URL when --server is not given
