@@ -148,7 +148,7 @@ func TestCACert(t *testing.T) {
 
 	r := login()
 	wantExit(t, r, 6)
-	if !strings.Contains(r.stderr, "certificate") {
+	if !strings.Contains(r.stderr, "unknown authority (for a private CA, give its certificate with --ca-cert or DYOR_CA_CERT)") {
 		t.Errorf("without the CA: stderr %q, want it to name the certificate problem", r.stderr)
 	}
 	wantExit(t, login("--ca-cert", ca.pemFile), 0)
