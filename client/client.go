@@ -312,22 +312,34 @@ func (c *Client) Register(ctx context.Context, username, password string) error 
 
 // Login checks the password, saves the new token pair in the store (with
 // Username set, and ClockOffset measured from the answer's Date header)
-// and returns it. If the tokens cannot be saved, Login returns them with
-// the error.
+// and returns it. The request is sent from inside the store's
+// Update, so a store that must write a file makes sure it can before the
+// server creates a session (credstore prepares its write first), and a
+// store that cannot stops the login with nothing sent. If the tokens
+// cannot be saved after the server answered, Login returns them with the
+// error, so that the caller can end the session nothing stores.
 func (c *Client) Login(ctx context.Context, username, password string) (Tokens, error) {
-	var res tokenResult
-	ans, err := c.call(ctx, routeLogin, "", api.Credentials{Username: username, Password: password}, &res)
-	if err != nil {
-		return Tokens{}, err
-	}
-	t, err := res.tokens("login")
-	if err != nil {
-		return Tokens{}, err
-	}
-	t.Username = username
-	t.ClockOffset = ans.clockOffset
-	if err := c.store.Save(ctx, t); err != nil {
+	var t Tokens
+	_, err := c.store.Update(ctx, func(cur Tokens) (Tokens, error) {
+		var res tokenResult
+		ans, err := c.call(ctx, routeLogin, "", api.Credentials{Username: username, Password: password}, &res)
+		if err != nil {
+			return cur, err
+		}
+		got, err := res.tokens("login")
+		if err != nil {
+			return cur, err
+		}
+		got.Username = username
+		got.ClockOffset = ans.clockOffset
+		t = got
+		return got, nil
+	})
+	switch {
+	case err != nil && !t.IsZero():
 		return t, fmt.Errorf("logged in, but the tokens could not be saved: %w", err)
+	case err != nil:
+		return Tokens{}, err
 	}
 	return t, nil
 }
@@ -577,7 +589,7 @@ func (c *Client) call(ctx context.Context, rt api.Route, bearer string, in, out 
 	// as busy, so they may wait as the server asks.
 	busyRetry := rt == routeRegister || rt == routeLogin
 	for attempt := 0; ; attempt++ {
-		ans, err := c.callOnce(ctx, rt, bearer, data, in != nil, out)
+		ans, err := c.callOnce(ctx, rt, bearer, data, in, out)
 		if err == nil || attempt >= c.retries || ctx.Err() != nil {
 			return ans, err
 		}
@@ -638,9 +650,11 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// callOnce sends the request once.
-func (c *Client) callOnce(ctx context.Context, rt api.Route, bearer string, data []byte, hasBody bool, out any) (answer, error) {
+// callOnce sends the request once: in, already encoded as data, as its
+// body when not nil.
+func (c *Client) callOnce(ctx context.Context, rt api.Route, bearer string, data []byte, in, out any) (answer, error) {
 	route := rt.Name
+	hasBody := in != nil
 	var body io.Reader
 	if hasBody {
 		body = bytes.NewReader(data)
@@ -686,7 +700,7 @@ func (c *Client) callOnce(ctx context.Context, rt api.Route, bearer string, data
 		return ans, fmt.Errorf("%s: reading the answer (%s): %w", route, statusText(resp.StatusCode), readErr)
 	}
 	// A failure status says enough even when its body was cut short.
-	return ans, decodeAnswer(resp.StatusCode, data, out)
+	return ans, decodeAnswer(resp.StatusCode, data, out, requestSecrets(bearer, in)...)
 }
 
 // ClockOffset measures how far the clock of the server that sent h is

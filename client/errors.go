@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
-	"strings"
-	"unicode"
 
 	"github.com/dyor-exchange/dyorctl/api"
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
 // Sentinel errors. Match them with errors.Is: an *APIError matches the one
@@ -112,70 +110,51 @@ type envelope struct {
 }
 
 // decodeAnswer turns a status and a body into the result (decoded into out
-// when out is not nil) or an *APIError.
-func decodeAnswer(status int, body []byte, out any) error {
+// when out is not nil) or an *APIError. secrets are what the request
+// carried (its bearer token, its password): a server that echoes one in
+// its message has it replaced by a marker.
+func decodeAnswer(status int, body []byte, out any, secrets ...string) error {
 	var env envelope
 	jsonErr := json.Unmarshal(body, &env)
 	success := status >= 200 && status < 300
 	if jsonErr == nil && env.OK != nil && !*env.OK && env.Error != nil && env.Error.Code != 0 {
-		return &APIError{Status: status, Code: env.Error.Code, Message: clean(env.Error.Message, 200)}
+		return &APIError{Status: status, Code: env.Error.Code, Message: safetext.Clean(env.Error.Message, 200, secrets...)}
 	}
 	if !success || jsonErr != nil || env.OK == nil || !*env.OK {
-		return &APIError{Status: status, Message: excerpt(status, body)}
+		return &APIError{Status: status, Message: excerpt(status, body, secrets)}
 	}
 	if out == nil {
 		return nil
 	}
 	if len(env.Result) == 0 || string(env.Result) == "null" {
-		return &APIError{Status: status, Message: excerpt(status, body)}
+		return &APIError{Status: status, Message: excerpt(status, body, secrets)}
 	}
 	if err := json.Unmarshal(env.Result, out); err != nil {
-		return &APIError{Status: status, Message: excerpt(status, body)}
+		return &APIError{Status: status, Message: excerpt(status, body, secrets)}
 	}
 	return nil
 }
 
 // excerpt is the part of a body that is not the API's JSON that an error
 // may show. A 2xx body may be a token answer cut short, so none of it is
-// shown; of others (a proxy's HTML page) the start, with anything shaped
-// like a JWT blanked out.
-func excerpt(status int, body []byte) string {
+// shown; of others (a proxy's HTML page) the start, cleaned by safetext
+// (JWT-shaped text and the request's secrets replaced by markers).
+func excerpt(status int, body []byte, secrets []string) string {
 	if status >= 200 && status < 300 {
 		return ""
 	}
-	return clean(jwtLike.ReplaceAllString(string(body), "[token]"), 100)
+	return safetext.Clean(string(body), 100, secrets...)
 }
 
-// jwtLike matches a JWT or the start of one (a base64url JSON header).
-var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*){0,2}`)
-
-// clean makes text from a server safe and short to print: invalid UTF-8
-// replaced, control and bidirectional-override characters and runs of white
-// space turned into one space, at most max runes (an ellipsis marks a cut).
-func clean(s string, max int) string {
-	var b strings.Builder
-	n := 0
-	pendingSpace := false
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			pendingSpace = n > 0
-			continue
-		}
-		if pendingSpace {
-			if n >= max {
-				b.WriteString("…")
-				return b.String()
-			}
-			b.WriteByte(' ')
-			n++
-			pendingSpace = false
-		}
-		if n >= max {
-			b.WriteString("…")
-			return b.String()
-		}
-		b.WriteRune(r)
-		n++
+// requestSecrets are the secrets a request carries: its bearer token and
+// the password of its body.
+func requestSecrets(bearer string, in any) []string {
+	var secrets []string
+	if bearer != "" {
+		secrets = append(secrets, bearer)
 	}
-	return b.String()
+	if c, ok := in.(api.Credentials); ok && c.Password != "" {
+		secrets = append(secrets, c.Password)
+	}
+	return secrets
 }

@@ -1,13 +1,16 @@
 package client_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
@@ -129,7 +132,7 @@ func TestMalformedAnswers(t *testing.T) {
 		wantText    string
 	}{
 		{name: "proxy HTML 502", status: 502, body: html,
-			wantMessage: "<html> <head><title>502 Bad Gateway</title></head> <body> [31mnginx</body></html>",
+			wantMessage: "<html> <head><title>502 Bad Gateway</title></head> <body>nginx</body></html>",
 			wantText:    `server answered 502 Bad Gateway (not the API's JSON): "<html> <head>`},
 		{name: "empty 500", status: 500, body: "",
 			wantText: "server answered 500 Internal Server Error (not the API's JSON) with an empty body"},
@@ -188,6 +191,74 @@ func TestMalformedAnswers(t *testing.T) {
 				t.Errorf("Error() holds control characters: %q", err.Error())
 			}
 			checkSentinels(t, err, "")
+		})
+	}
+}
+
+// TestHostileMessages: a server's message that echoes the request's
+// secrets or carries escape sequences reaches the caller cleaned: the
+// password and the bearer token replaced by markers (whatever their shape),
+// JWT-shaped text too, and no escape sequence left.
+func TestHostileMessages(t *testing.T) {
+	t.Parallel()
+	const password = "honeyBunnies"
+	echo := func(t *testing.T, tmpl string) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			var creds struct{ Password string }
+			_ = json.Unmarshal(body, &creds)
+			msg := strings.NewReplacer("PASSWORD", creds.Password, "AUTH", r.Header.Get("Authorization")).Replace(tmpl)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(400)
+			out, _ := json.Marshal(map[string]any{"ok": false, "error": map[string]any{"code": 400002, "message": msg}})
+			_, _ = w.Write(out)
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	for _, tc := range []struct {
+		name, tmpl, want string
+		refresh          bool
+	}{
+		{name: "password echoed", tmpl: "bad password PASSWORD", want: "bad password [redacted]"},
+		{name: "password split by an escape", tmpl: "bad password honey\x1b[0mBunnies", want: "bad password [redacted]"},
+		{name: "screen-forging escapes", tmpl: "no\x1b]0;PWNED\x07\x1b[2J\x1b[Hway", want: "noway"},
+		{name: "bearer echoed", tmpl: "you sent AUTH", want: "you sent Bearer [redacted]", refresh: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := echo(t, tc.tmpl)
+			var err error
+			if tc.refresh {
+				// The bearer is replaced as the secret it is, whatever its shape.
+				store := client.NewMemoryStore()
+				tok := fakePair(t, time.Now(), time.Now().Add(time.Minute), time.Now().Add(time.Hour))
+				tok.Username = "john@API"
+				if err := store.Save(t.Context(), tok); err != nil {
+					t.Fatal(err)
+				}
+				c, cerr := client.New(srv.URL, client.WithTokenStore(store))
+				if cerr != nil {
+					t.Fatal(cerr)
+				}
+				_, err = c.Refresh(t.Context())
+			} else {
+				c, cerr := client.New(srv.URL)
+				if cerr != nil {
+					t.Fatal(cerr)
+				}
+				_, err = c.Login(t.Context(), "john@API", password)
+			}
+			var ae *client.APIError
+			if !errors.As(err, &ae) {
+				t.Fatalf("error = %v, want *client.APIError", err)
+			}
+			if ae.Message != tc.want {
+				t.Errorf("Message = %q, want %q", ae.Message, tc.want)
+			}
+			if strings.Contains(err.Error(), password) || strings.Contains(err.Error(), "eyJ") || strings.ContainsAny(err.Error(), "\x1b\x07") {
+				t.Errorf("Error() = %q leaks a secret or an escape", err.Error())
+			}
 		})
 	}
 }

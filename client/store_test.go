@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/mock"
 )
 
 func TestMemoryStore(t *testing.T) {
@@ -103,4 +104,35 @@ func TestMemoryStoreUpdateHonoursContext(t *testing.T) {
 	}
 	close(release)
 	<-done
+}
+
+// refusingStore is a store that cannot write: its Update fails before it
+// runs fn, as credstore's does on a full disk.
+type refusingStore struct{ client.TokenStore }
+
+var errCannotWrite = errors.New("cannot write the store")
+
+func (refusingStore) Update(context.Context, func(client.Tokens) (client.Tokens, error)) (client.Tokens, error) {
+	return client.Tokens{}, errCannotWrite
+}
+
+// TestLoginAsksTheStoreFirst: Login sends its request from inside the
+// store's Update, so a store that cannot save stops it before the server
+// creates a session nobody would store.
+func TestLoginAsksTheStoreFirst(t *testing.T) {
+	t.Parallel()
+	srv := startMock(t)
+	c, err := client.New(srv.URL, client.WithTokenStore(refusingStore{client.NewMemoryStore()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Login(t.Context(), mock.ExampleUsername, mock.ExamplePassword); !errors.Is(err, errCannotWrite) {
+		t.Fatalf("Login = %v, want the store's error", err)
+	}
+	if n := len(requests(srv, "/api/v1/account/login")); n != 0 {
+		t.Errorf("%d login requests reached the server", n)
+	}
+	if s := srv.Sessions(); len(s) != 0 {
+		t.Errorf("the server holds %d sessions", len(s))
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -34,9 +35,16 @@ const (
 	lockRetry = 10 * time.Millisecond
 )
 
+// MaxFileSize is the largest credentials file read: a few thousand
+// accounts. A bigger file, or one that is not a regular file (a named
+// pipe, a link to /dev/zero), is refused as unusable rather than read
+// without end.
+const MaxFileSize = 1 << 20
+
 // ErrCorrupt is matched by errors.Is when the credentials file is not valid
-// JSON, has an unknown version or holds something that is not a token pair.
-// The error names the file. Such a file is never written over.
+// JSON, has an unknown version, holds something that is not a token pair,
+// is not a regular file or is larger than MaxFileSize. The error names the
+// file. Such a file is never written over.
 var ErrCorrupt = errors.New("credential store is corrupt")
 
 // ErrNoActive means no account of the server is active (logged in). It
@@ -46,6 +54,53 @@ var ErrNoActive error = &notLoggedInError{"no account is logged in"}
 // ErrNoAccount means no account of that username is stored for the server.
 // It matches client.ErrNotLoggedIn.
 var ErrNoAccount error = &notLoggedInError{"no such stored account"}
+
+// ErrUnwritable is matched by errors.Is when a change could not even
+// start because the credentials file cannot be written (a full disk, a
+// file size limit, a read-only directory). It is found out before the
+// change's function runs, so nothing was sent to a server: the stored
+// tokens are as they were and still good.
+var ErrUnwritable = errors.New("credential store cannot be written")
+
+// ErrUnsaved is matched by errors.Is when a change was made (Update's
+// function ran, and may have rotated or ended a session on the server)
+// but could not be written to the file, which still holds what it held.
+var ErrUnsaved = errors.New("credential store change not saved")
+
+// writeError is a write of the file that failed, before the change
+// (ErrUnwritable) or after it (ErrUnsaved).
+type writeError struct {
+	path   string
+	before bool
+	err    error
+}
+
+func (e *writeError) Error() string {
+	if e.before {
+		return fmt.Sprintf("cannot write the credential store %s: %s", e.path, cause(e.err))
+	}
+	return fmt.Sprintf("could not save the credential store %s: %s", e.path, cause(e.err))
+}
+
+func (e *writeError) Unwrap() error { return e.err }
+
+func (e *writeError) Is(target error) bool {
+	return e.before && target == ErrUnwritable || !e.before && target == ErrUnsaved
+}
+
+// cause is what made a file operation fail, in words ("no space left on
+// device"), without the temporary file's name.
+func cause(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err.Error()
+	}
+	return err.Error()
+}
 
 type notLoggedInError struct{ text string }
 
@@ -192,6 +247,46 @@ func (s *Store) Remove(ctx context.Context, server, username string) error {
 	})
 }
 
+// Login stores the session that login creates as server's active account,
+// deciding under the lock what it replaces. It takes the lock, reads the
+// file and prepares its write before it runs login (so a file that cannot
+// be written stops the login before the server creates a session), then
+// stores the tokens login returns under their Username (which must be
+// set). It returns those tokens and the ones they replaced: the earlier
+// session of that username stored at that moment (zero if none), which
+// the caller should end on the server since nothing refers to it any more.
+// Parallel logins of one username are serialised, so each finds the one
+// before it. login's error is returned as it is, with nothing changed.
+// When the new tokens cannot be written (ErrUnsaved), they are returned
+// with the error and earlier is zero: the earlier session is still the
+// stored one, and the new one is stored nowhere.
+func (s *Store) Login(ctx context.Context, server string, login func() (client.Tokens, error)) (t, earlier client.Tokens, err error) {
+	server, err = NormalizeServer(server)
+	if err != nil {
+		return client.Tokens{}, client.Tokens{}, err
+	}
+	err = s.change(ctx, func(st *state) (bool, error) {
+		got, err := login()
+		if err != nil {
+			return false, err
+		}
+		if t, err = checked(got); err != nil {
+			return false, err
+		}
+		if se := st.servers[server]; se != nil {
+			earlier = se.accounts[t.Username]
+		}
+		st.put(server, t)
+		return true, nil
+	})
+	if err != nil {
+		// Whatever was stored still is. t, if login gave one, is a session
+		// nothing stores (ErrUnsaved): the caller should end it.
+		earlier = client.Tokens{}
+	}
+	return t, earlier, err
+}
+
 // ForServer returns the client.TokenStore of server's active account:
 // Load reads it, Save stores an account (under Tokens.Username, which must
 // be set) and makes it the active one, Delete removes the active account
@@ -276,19 +371,22 @@ type accountJSON struct {
 // read reads and checks the file; a missing file is an empty store.
 func (s *Store) read() (*state, error) {
 	st := &state{servers: make(map[string]*serverState)}
-	data, err := os.ReadFile(s.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return st, nil
+	corrupt := func(format string, args ...any) (*state, error) {
+		return nil, &corruptError{path: s.path, why: fmt.Sprintf(format, args...)}
 	}
-	if err != nil {
+	data, err := readRegular(s.path, MaxFileSize)
+	var nr *notRegularError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return st, nil
+	case errors.As(err, &nr):
+		return corrupt("%s", nr.why)
+	case err != nil:
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
 		return nil, fmt.Errorf("cannot read the credential store %s: %w", s.path, err)
-	}
-	corrupt := func(format string, args ...any) (*state, error) {
-		return nil, &corruptError{path: s.path, why: fmt.Sprintf(format, args...)}
 	}
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
@@ -349,6 +447,75 @@ func (s *Store) read() (*state, error) {
 	return st, nil
 }
 
+// notRegularError is a file that readRegular refuses to read.
+type notRegularError struct{ why string }
+
+func (e *notRegularError) Error() string { return e.why }
+
+// readRegular reads the file at path if it is a regular file of at most
+// limit bytes. Anything else (a named pipe, whose open and read would wait
+// for a writer forever; a device such as /dev/zero, which never ends; a
+// directory) is a *notRegularError, and so is a bigger file: the read ends
+// either way, quickly and in bounded memory.
+func readRegular(path string, limit int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("is a directory")}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &notRegularError{"not a regular file but " + fileKind(fi.Mode())}
+	}
+	tooBig := &notRegularError{fmt.Sprintf("larger than the limit of %s", sizeText(limit))}
+	if fi.Size() > limit {
+		return nil, tooBig
+	}
+	// The size may change after Stat: read one byte past the limit to see.
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, tooBig
+	}
+	return data, nil
+}
+
+// fileKind names the kind of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "a special file"
+}
+
+// sizeText is a byte count in words: "1 MiB", "64 KiB", "100 bytes".
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // jsonProblem says in words what is wrong with the file's JSON.
 func jsonProblem(err error) string {
 	var syntax *json.SyntaxError
@@ -391,48 +558,87 @@ func (st *state) marshal() ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// write replaces the file atomically: a temporary file in the same
-// directory, written, synced, made 0600, renamed over the file, then the
-// directory synced so that the rename survives a crash.
-func (s *Store) write(st *state) (err error) {
+// writeReserve is the room a prepared write keeps beyond the file's
+// current size: a new account's token pair with plenty to spare.
+const writeReserve = 16 << 10
+
+// pendingWrite is a temporary file in the store's directory, created and
+// sized before a change is made, so that a full disk, a file size limit or
+// a read-only directory shows before anything is sent to a server. It is
+// made while the lock is held and lives until commit or discard.
+type pendingWrite struct {
+	s    *Store
+	tmp  *os.File
+	size int64
+}
+
+// prepare creates the temporary file and fills it with size zero bytes,
+// which makes the file system allocate them now (where a later write
+// could find the disk full). On failure nothing is left behind.
+func (s *Store) prepare(size int64) (w *pendingWrite, err error) {
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("saving the credential store %s: %w", s.path, err)
+			err = &writeError{path: s.path, before: true, err: err}
+		}
+	}()
+	s.removeStaleTemps()
+	tmp, err := os.CreateTemp(s.dir, tempPrefix+"*"+tempSuffix)
+	if err != nil {
+		return nil, err
+	}
+	w = &pendingWrite{s: s, tmp: tmp, size: size}
+	if err := tmp.Chmod(fileMode); err != nil {
+		w.discard()
+		return nil, err
+	}
+	if _, err := tmp.Write(make([]byte, size)); err != nil {
+		w.discard()
+		return nil, err
+	}
+	return w, nil
+}
+
+// discard removes the temporary file.
+func (w *pendingWrite) discard() {
+	_ = w.tmp.Close()
+	_ = os.Remove(w.tmp.Name())
+}
+
+// commit writes st into the prepared file, cut to its length, syncs it,
+// renames it over the credentials file and syncs the directory, so that
+// the file is replaced whole and the rename survives a crash. The file is
+// discarded on failure.
+func (w *pendingWrite) commit(st *state) (err error) {
+	renamed := false
+	defer func() {
+		if !renamed {
+			w.discard()
+		}
+		if err != nil {
+			err = &writeError{path: w.s.path, err: err}
 		}
 	}()
 	data, err := st.marshal()
 	if err != nil {
 		return err
 	}
-	s.removeStaleTemps()
-	tmp, err := os.CreateTemp(s.dir, tempPrefix+"*"+tempSuffix)
-	if err != nil {
+	if _, err := w.tmp.WriteAt(data, 0); err != nil {
 		return err
 	}
-	renamed := false
-	defer func() {
-		if !renamed {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(fileMode); err != nil {
+	if err := w.tmp.Truncate(int64(len(data))); err != nil {
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
+	if err := w.tmp.Sync(); err != nil {
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
+	if err := w.tmp.Close(); err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
+	if err := os.Rename(w.tmp.Name(), w.s.path); err != nil {
 		return err
 	}
 	renamed = true
-	syncDir(s.dir)
+	syncDir(w.s.dir)
 	return nil
 }
 
@@ -440,7 +646,7 @@ func (s *Store) write(st *state) (err error) {
 const tempPrefix, tempSuffix = ".credentials-", ".tmp"
 
 // removeStaleTemps deletes the temporary files that writers killed
-// between creating and renaming one have left. It runs under the lock,
+// between creating (prepare) and renaming (commit) one have left. It runs under the lock,
 // which every writer holds from creating its temporary file to renaming
 // or removing it, so any such file seen here belongs to a writer that
 // died. Best effort: a leftover costs disk space, not correctness.
@@ -507,6 +713,11 @@ func (s *Store) lock(ctx context.Context) (func(), error) {
 	}
 	if err != nil {
 		<-sem
+		if ctx.Err() == nil {
+			// The lock file cannot be opened (a read-only directory without
+			// one): nothing can be written, and nothing was done.
+			return nil, &writeError{path: s.path, before: true, err: err}
+		}
 		return nil, fmt.Errorf("waiting for the lock on %s: %w", s.path, err)
 	}
 	return func() {
@@ -516,8 +727,11 @@ func (s *Store) lock(ctx context.Context) (func(), error) {
 }
 
 // change runs fn on the current state under the lock and writes the state
-// if fn says it changed. fn's error is returned, joined with a write error.
-// Nothing is written when the file cannot be read or is corrupt.
+// if fn says it changed. The write is prepared before fn runs (see
+// prepare): when the file cannot be written, fn does not run and the
+// error matches ErrUnwritable; when the prepared write still fails after
+// fn changed the state, the error matches ErrUnsaved and is joined with
+// fn's. Nothing is written when the file cannot be read or is corrupt.
 func (s *Store) change(ctx context.Context, fn func(*state) (bool, error)) error {
 	_, err := s.changeReporting(ctx, fn)
 	return err
@@ -530,7 +744,7 @@ func (s *Store) changeReporting(ctx context.Context, fn func(*state) (bool, erro
 		return false, err
 	}
 	if err := os.MkdirAll(s.dir, dirMode); err != nil {
-		return false, fmt.Errorf("creating the directory of the credential store: %w", err)
+		return false, &writeError{path: s.path, before: true, err: err}
 	}
 	unlock, err := s.lock(ctx)
 	if err != nil {
@@ -541,13 +755,22 @@ func (s *Store) changeReporting(ctx context.Context, fn func(*state) (bool, erro
 	if err != nil {
 		return false, err
 	}
+	current, err := st.marshal()
+	if err != nil {
+		return false, err
+	}
+	w, err := s.prepare(int64(len(current)) + writeReserve)
+	if err != nil {
+		return false, err
+	}
 	changed, fnErr := fn(st)
 	if !changed {
+		w.discard()
 		return false, fnErr
 	}
 	// From here on ctx is not consulted: tokens that a refresh rotated must
 	// reach the file even if the caller has gone.
-	if err := s.write(st); err != nil {
+	if err := w.commit(st); err != nil {
 		return true, errors.Join(fnErr, err)
 	}
 	return false, fnErr

@@ -71,6 +71,8 @@ func TestNormalizeServer(t *testing.T) {
 		if tt.want == "" {
 			if err == nil {
 				t.Errorf("NormalizeServer(%q) = %q, want an error", tt.raw, got)
+			} else if strings.Contains(tt.raw, "@") && strings.Contains(err.Error(), "u:p") {
+				t.Errorf("NormalizeServer(%q): error %q shows the user information", tt.raw, err)
 			}
 			continue
 		}
@@ -513,5 +515,43 @@ func checkAccounts(t *testing.T, s *credstore.Store, want []credstore.Account) {
 		if got[i] != want[i] {
 			t.Errorf("Accounts[%d] = %+v\nwant %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// TestLoginReturnsTheSessionItReplaced: Login stores the new pair as the
+// active account and returns the earlier pair of the same username that
+// was stored when it held the lock; other usernames are kept and are not
+// "earlier"; a failed login changes nothing.
+func TestLoginReturnsTheSessionItReplaced(t *testing.T) {
+	t.Parallel()
+	s := open(t, t.TempDir())
+	login := func(username, sid string) (client.Tokens, client.Tokens) {
+		t.Helper()
+		got, earlier, err := s.Login(t.Context(), serverA, func() (client.Tokens, error) { return tokens(t, username, sid), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, earlier
+	}
+	if _, earlier := login("u", "s1"); !earlier.IsZero() {
+		t.Fatalf("first login replaced %v", earlier)
+	}
+	if _, earlier := login("v", "s2"); !earlier.IsZero() {
+		t.Fatalf("another username's login replaced %v", earlier)
+	}
+	got, earlier := login("u", "s3")
+	if earlier.SessionID != "s1" || got.SessionID != "s3" {
+		t.Fatalf("second login of u: got %v replacing %v, want s3 replacing s1", got, earlier)
+	}
+	wantErr := errors.New("wrong password")
+	if _, _, err := s.Login(t.Context(), serverA, func() (client.Tokens, error) { return client.Tokens{}, wantErr }); err != wantErr {
+		t.Fatalf("failed login: %v", err)
+	}
+	a, err := s.Active(serverA)
+	if err != nil || a.Username != "u" || a.Tokens.SessionID != "s3" {
+		t.Fatalf("active = %+v, %v; want u with s3", a, err)
+	}
+	if list, _ := s.Accounts(); len(list) != 2 {
+		t.Fatalf("%d accounts stored, want 2", len(list))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -42,12 +43,21 @@ type stateSession struct {
 // as one.
 var ErrCorruptState = errors.New("not a dyormock state file")
 
+// MaxStateFileSize is the largest state file read: some hundred thousand
+// accounts and sessions. A bigger file, or one that is not a regular file
+// (a named pipe, a link to /dev/zero), is refused with ErrCorruptState
+// instead of being read without end.
+const MaxStateFileSize = 64 << 20
+
 // loadState reads the state file at path into the empty server; a missing
 // file means an empty state.
 func (s *Server) loadState(path string) error {
-	b, err := os.ReadFile(path)
+	b, err := readStateFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
+	}
+	if errors.Is(err, ErrCorruptState) {
+		return fmt.Errorf("mock: state file %s: %w (move it away to start empty)", path, err)
 	}
 	if err != nil {
 		return fmt.Errorf("mock: reading state file %s: %w", path, err)
@@ -77,6 +87,52 @@ func (s *Server) loadState(path string) error {
 			sess.successor, _ = parseID(ss.Successor)
 		}
 		s.sessions.put(sid, sess)
+	}
+	return nil
+}
+
+// readStateFile reads path if it is a regular file of at most
+// MaxStateFileSize bytes. It looks before it opens, since opening a named
+// pipe waits for a writer; the check is not atomic, which is enough for a
+// file that one dyormock owns.
+func readStateFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkStateFile(fi); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if err := checkStateFile(fi); err != nil {
+		return nil, err
+	}
+	// The size may change after Stat: read one byte past the limit to see.
+	b, err := io.ReadAll(io.LimitReader(f, MaxStateFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxStateFileSize {
+		return nil, errStateTooBig
+	}
+	return b, nil
+}
+
+var errStateTooBig = fmt.Errorf("%w: larger than the limit of %d MiB", ErrCorruptState, MaxStateFileSize>>20)
+
+func checkStateFile(fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%w: not a regular file (mode %s)", ErrCorruptState, fi.Mode().Type())
+	}
+	if fi.Size() > MaxStateFileSize {
+		return errStateTooBig
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ stderr). -v traces the requests on stderr, the token redacted.`,
 			opts.Path = args[0]
 			opts.HasData = cmd.Flags().Changed("data")
 			if f.JSON() {
-				return usageErrorf("dyorctl api prints the server's answer as it is and has no JSON output of its own; drop -o json")
+				return usageErrorf("dyorctl api prints the server's answer as it is and has no JSON output of its own; run it without -o")
 			}
 			if opts.HasData && opts.Input != "" {
 				return usageErrorf("-d and --input both give the body: use one")
@@ -153,7 +153,7 @@ func apiRun(ctx context.Context, opts *APIOptions) error {
 		return forAccount(username, err)
 	}
 	replayed := false
-	if ae := client.AnswerError(resp.StatusCode, body); ae != nil && ae.Code == api.CodeTokenExpired && c != nil {
+	if ae := client.AnswerError(resp.StatusCode, body, token); ae != nil && ae.Code == api.CodeTokenExpired && c != nil {
 		// The server took the token as expired before doing anything, so
 		// the request may be sent again, once, after a refresh.
 		fresh, err := renewRefused(nctx, c, token)
@@ -172,7 +172,7 @@ func apiRun(ctx context.Context, opts *APIOptions) error {
 	if err := writeBody(f.IO.Out, body, f.IO.StdoutTTY); err != nil {
 		return err
 	}
-	return apiFailure(resp.StatusCode, body, replayed, username, c == nil)
+	return apiFailure(resp.StatusCode, body, token, replayed, username, c == nil)
 }
 
 // renewRefused returns an access token to replace refused: the stored one
@@ -195,8 +195,8 @@ func renewRefused(ctx context.Context, c *client.Client, refused string) (string
 
 // apiFailure is nil for a 2xx answer, else the error of the exit code the
 // answer stands for.
-func apiFailure(status int, body []byte, replayed bool, username string, fromEnv bool) error {
-	ae := client.AnswerError(status, body)
+func apiFailure(status int, body []byte, token string, replayed bool, username string, fromEnv bool) error {
+	ae := client.AnswerError(status, body, token)
 	if ae == nil {
 		return nil
 	}
@@ -251,18 +251,18 @@ func (opts *APIOptions) request(server string, stdin io.Reader) (*apiRequest, er
 		}
 	}
 	if !isToken(r.method) {
-		return nil, usageErrorf("-X %q is not an HTTP method", opts.Method)
+		return nil, usageErrorf("-X takes an HTTP method, such as GET, POST or PUT")
 	}
 	for _, h := range opts.Headers {
 		name, value, ok := strings.Cut(h, ":")
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		switch {
 		case !ok:
-			return nil, usageErrorf("-H %q has no colon: write it as 'Name: value'", clip(h))
+			return nil, usageErrorf("a -H header has no colon: write it as 'Name: value'")
 		case !isToken(name):
-			return nil, usageErrorf("-H %q: %q is not a header name", clip(h), clip(name))
+			return nil, usageErrorf("a -H header's name is not a header name: letters, digits and -, as in 'X-Request-Id: 42'")
 		case strings.ContainsAny(value, "\r\n\x00"):
-			return nil, usageErrorf("-H %q: a header value is one line", clip(name))
+			return nil, usageErrorf("a -H header's value must be one line")
 		case strings.EqualFold(name, "Authorization"):
 			return nil, usageErrorf("-H Authorization: dyorctl sends the access token itself; drop the header")
 		}
@@ -282,18 +282,18 @@ func (opts *APIOptions) request(server string, stdin io.Reader) (*apiRequest, er
 // that would reach another host or an account route.
 func apiURL(server, p string) (string, error) {
 	if p == "" || strings.Contains(p, "://") || strings.HasPrefix(p, "//") {
-		return "", usageErrorf("PATH %q is not a path on the server: give one such as /api/v1/orders", clip(p))
+		return "", usageErrorf("PATH must be a path on the server, such as /api/v1/orders: a URL of another host is refused")
 	}
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p
 	}
 	u, err := url.Parse(server + p)
 	if err != nil || strings.ContainsAny(p, " \t\r\n") {
-		return "", usageErrorf("PATH %q is not a usable path", clip(p))
+		return "", usageErrorf("PATH is not a usable path: no spaces, and a path such as /api/v1/orders?limit=5")
 	}
 	base, _ := url.Parse(server)
 	if u.Scheme != base.Scheme || u.Host != base.Host || u.Fragment != "" {
-		return "", usageErrorf("PATH %q is not a path on the server: give one such as /api/v1/orders", clip(p))
+		return "", usageErrorf("PATH must be a path on the server, such as /api/v1/orders: a URL of another host is refused")
 	}
 	rel := strings.TrimPrefix(path.Clean(u.Path), strings.TrimRight(base.Path, "/"))
 	if rt, ok := api.RouteByPath(rel); ok {
@@ -307,16 +307,19 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 	var r io.Reader = stdin
 	what := "stdin"
 	if name != "-" {
+		what = "the file"
+	}
+	if name != "-" {
 		file, err := os.Open(name)
 		if err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return nil, usageErrorf("--input %s cannot be read: %v", name, err)
+			return nil, usageErrorf("--input FILE cannot be read: %v", err)
 		}
 		defer file.Close()
-		r, what = file, name
+		r = file
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxAPIBody+1))
 	if err != nil {

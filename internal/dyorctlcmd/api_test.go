@@ -331,16 +331,16 @@ func TestAPIBadInput(t *testing.T) {
 		{[]string{"api", "/api/v1/echo", "-H", "X-Test yes"}, "has no colon"},
 		{[]string{"api", "/api/v1/echo", "-H", "Authorization: Bearer x"}, "access token itself"},
 		{[]string{"api", "/api/v1/echo", "-H", "Bad Name: x"}, "not a header name"},
-		{[]string{"api", "https://elsewhere.example/api/v1/echo"}, "not a path on the server"},
-		{[]string{"api", "//elsewhere.example/api"}, "not a path on the server"},
+		{[]string{"api", "https://elsewhere.example/api/v1/echo"}, "must be a path on the server"},
+		{[]string{"api", "//elsewhere.example/api"}, "must be a path on the server"},
 		{[]string{"api", "/api/v1/account/login", "-d", "{}"}, `use "dyorctl login"`},
 		{[]string{"api", "/api/v1/account/../account/refresh"}, `use "dyorctl refresh"`},
-		{[]string{"api", "/api/v1/echo", "-X", "GET ME"}, "not an HTTP method"},
+		{[]string{"api", "/api/v1/echo", "-X", "GET ME"}, "takes an HTTP method"},
 		{[]string{"api", "/api/v1/echo", "-d", "{}", "--input", "-"}, "use one"},
 		{[]string{"api", "/api/v1/echo", "--input", filepath.Join(t.TempDir(), "missing.json")}, "cannot be read"},
 		{[]string{"api"}, "takes one PATH"},
 		{[]string{"api", "/a", "/b"}, "takes one PATH"},
-		{[]string{"api", "/api/v1/echo", "-o", "json"}, "drop -o json"},
+		{[]string{"api", "/api/v1/echo", "-o", "json"}, "run it without -o"},
 	}
 	for _, tt := range tests {
 		r := b.api("", tt.args...)

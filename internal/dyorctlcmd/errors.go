@@ -132,6 +132,10 @@ func classify(err error, ec errContext) *ExitError {
 		return exitErrorf(exitAuth, "not logged in to %s: run \"dyorctl login -u %s\"", server, username)
 	case errors.Is(err, credstore.ErrCorrupt):
 		return exitErrorf(exitError, "%s", oneLine(err.Error()))
+	case errors.Is(err, credstore.ErrUnwritable):
+		// Found out before anything was sent (the store prepares its write
+		// first), so the session is as good as it was.
+		return exitErrorf(exitError, "%s; nothing was sent to the server and the stored tokens still work: make room or make the directory writable, then try again", oneLine(err.Error()))
 	}
 	if cause, ok := networkCause(err); ok {
 		return exitErrorf(exitUnreachable, "cannot reach %s: %s", server, cause)

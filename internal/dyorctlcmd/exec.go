@@ -66,7 +66,7 @@ In the command, read the token from the environment, not into an argument:
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.JSON() {
-				return usageErrorf("dyorctl exec passes the command's output through and has no JSON output; drop -o json")
+				return usageErrorf("dyorctl exec passes the command's output through and has no JSON output; run it without -o")
 			}
 			var err error
 			if opts.MinTTL, err = parseMinTTL(minTTL); err != nil {
@@ -111,12 +111,11 @@ func execRun(ctx context.Context, opts *ExecOptions) error {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = f.IO.In, f.IO.Out, f.IO.ErrOut
 
 	// Signals are for the command now: dyorctl waits for it to end, and
-	// the cancellation of ctx they cause is not acted on.
+	// the cancellation of ctx they cause is not acted on. Caught here, they
+	// cannot end dyorctl while the command runs, however many come.
 	sigs := make(chan os.Signal, 8)
-	if fwd := forwardedSignals(f.IO.StdinTTY); len(fwd) > 0 {
-		signal.Notify(sigs, fwd...)
-		defer signal.Stop(sigs)
-	}
+	signal.Notify(sigs, execSignals...)
+	defer signal.Stop(sigs)
 	if err := cmd.Start(); err != nil {
 		return exitErrorf(exitCannotRun, "cannot run %q: %s", clip(name), causeOf(err))
 	}
@@ -125,7 +124,9 @@ func execRun(ctx context.Context, opts *ExecOptions) error {
 	for {
 		select {
 		case s := <-sigs:
-			_ = cmd.Process.Signal(s)
+			if forwarded(s, f.IO.StdinTTY) {
+				_ = cmd.Process.Signal(s)
+			}
 		case err := <-done:
 			return childExit(err)
 		}

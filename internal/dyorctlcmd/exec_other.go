@@ -4,12 +4,9 @@ package dyorctlcmd
 
 import "os"
 
-// forwardedSignals are the signals exec passes on to its command: on this
-// system only an interrupt, and only when no console delivers it to the
-// command itself.
-func forwardedSignals(terminal bool) []os.Signal {
-	if terminal {
-		return nil
-	}
-	return []os.Signal{os.Interrupt}
-}
+// execSignals are the signals dyorctl exec catches while its command runs.
+var execSignals = []os.Signal{os.Interrupt}
+
+// forwarded reports whether exec passes s on to its command: never where
+// the console delivers an interrupt to the command itself.
+func forwarded(s os.Signal, terminal bool) bool { return !terminal }

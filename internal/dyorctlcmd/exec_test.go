@@ -103,7 +103,7 @@ func TestExecFailsBeforeRunning(t *testing.T) {
 		{"no command", nil, true, nil, false, 2, "needs a command"},
 		{"no command after --", nil, true, []string{"--"}, false, 2, "needs a command"},
 		{"bad --min-ttl", nil, true, []string{"--min-ttl", "soon", "--"}, true, 2, "--min-ttl"},
-		{"-o json", nil, true, []string{"-o", "json", "--"}, true, 2, "drop -o json"},
+		{"-o json", nil, true, []string{"-o", "json", "--"}, true, 2, "run it without -o"},
 		{"not logged in", nil, false, []string{"--"}, true, 4, "not logged in"},
 		{"tokens shorter than --min-ttl", []mock.Option{mock.WithAccessTTL(5 * time.Minute)}, true, []string{"--min-ttl", "30m", "--"}, true, 1, "shorter than --min-ttl 30m"},
 	}
@@ -141,8 +141,8 @@ func TestExecFailsBeforeRunning(t *testing.T) {
 	})
 }
 
-// SIGTERM sent to dyorctl reaches the command, and dyorctl exits with the
-// command's code.
+// SIGTERM sent to dyorctl reaches the command, a second one too (dyorctl
+// does not die of it), and dyorctl exits with the command's code.
 func TestBinaryExecForwardsSIGTERM(t *testing.T) {
 	t.Parallel()
 	srv := mock.Start(t, mock.WithBcryptCost(4))
@@ -152,7 +152,8 @@ func TestBinaryExecForwardsSIGTERM(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	script := `trap 'kill $pid; echo "got TERM"; exit 42' TERM; sleep 30 & pid=$!; echo ready; wait $pid`
+	script := `n=0; trap 'n=$((n+1)); echo "TERM $n"; if [ $n -ge 2 ]; then kill $pid; exit 42; fi' TERM; ` +
+		`sleep 30 & pid=$!; echo ready; while :; do wait $pid; done`
 	cmd := exec.CommandContext(ctx, dyorctlBinary(t), "exec", "--", "sh", "-c", script)
 	cmd.Env = env
 	stdout, err := cmd.StdoutPipe()
@@ -168,10 +169,16 @@ func TestBinaryExecForwardsSIGTERM(t *testing.T) {
 	if !lines.Scan() || lines.Text() != "ready" {
 		t.Fatalf("the command did not start: %q, stderr %q", lines.Text(), stderr.String())
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
 	var rest []string
+	for i := 1; i <= 2; i++ {
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if !lines.Scan() {
+			break
+		}
+		rest = append(rest, lines.Text())
+	}
 	for lines.Scan() {
 		rest = append(rest, lines.Text())
 	}
@@ -180,7 +187,7 @@ func TestBinaryExecForwardsSIGTERM(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 42 {
 		t.Errorf("dyorctl exec ended with %v, want exit 42 (the command's); stderr %q", err, stderr.String())
 	}
-	if strings.Join(rest, "\n") != "got TERM" {
-		t.Errorf("the command printed %q after the signal, want \"got TERM\"", rest)
+	if strings.Join(rest, "\n") != "TERM 1\nTERM 2" {
+		t.Errorf("the command printed %q after the signals, want both", rest)
 	}
 }

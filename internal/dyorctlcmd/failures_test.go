@@ -132,7 +132,7 @@ func TestFailures(t *testing.T) {
 		{name: "extra argument", args: []string{"status", "now"}, code: 2, stderr: "takes no arguments"},
 		{name: "unknown shell", args: []string{"completion", "tcsh"}, code: 2, stderr: `unknown command "tcsh"`},
 		{name: "token as JSON", args: []string{"token", "-o", "json"}, code: 2, stderr: "no JSON output"},
-		{name: "bad server URL", args: []string{"--server", "ftp://x", "status"}, code: 2, stderr: `--server: "ftp://x" is not a server URL`},
+		{name: "bad server URL", args: []string{"--server", "ftp://x", "status"}, code: 2, stderr: `--server: "URL" is not a server URL`},
 		{name: "tui without a terminal", args: []string{"tui"}, code: 2, stderr: "dyorctl tui needs a terminal; use the other commands in scripts"},
 	} {
 		for _, json := range []bool{false, true} {

@@ -2,10 +2,12 @@ package dyorctlcmd
 
 import (
 	"context"
+	"errors"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/credstore"
 )
 
 // LoginOptions are the inputs of dyorctl login.
@@ -54,20 +56,19 @@ unreachable server, a timeout or a 5xx exit 6.`,
 
 func loginRun(ctx context.Context, opts *LoginOptions) error {
 	f := opts.Factory
-	// Read the store before logging in: a corrupt file stops us before the
-	// server creates a session we could not save, and an earlier session of
-	// this account is known, to be logged out afterwards.
-	server, st, accounts, err := f.StoredAccounts()
+	server, err := f.Server()
 	if err != nil {
 		return err
 	}
-	var earlier client.Tokens
-	for _, a := range accounts {
-		if a.Server == server && a.Username == opts.Username {
-			earlier = a.Tokens
-		}
+	st, err := f.Store()
+	if err != nil {
+		return err
 	}
-
+	// A corrupt file is reported before the password is asked for (and
+	// again under the lock, where it counts).
+	if _, err := st.Accounts(); err != nil {
+		return err
+	}
 	pw, err := passwordSource{
 		ios: f.IO, getenv: f.Getenv, fromStdin: opts.PasswordStdin,
 		command: "login -u " + opts.Username,
@@ -75,38 +76,63 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if err != nil {
 		return err
 	}
-	c, err := f.NewClient(server, st.ForServer(server))
+	c, err := f.NewClient(server, client.NewMemoryStore())
 	if err != nil {
 		return err
 	}
 	ctx, cancel := f.NetContext(ctx)
 	defer cancel()
-	t, err := c.Login(ctx, opts.Username, pw)
-	if err != nil {
+	// The store runs the login under its lock, once it has read the file
+	// (a corrupt one stops us before the server creates a session) and made
+	// sure it can write it (a full disk or a read-only directory too). It
+	// decides there which earlier session of this username the new one
+	// replaces, so that parallel logins each end the one before theirs.
+	t, earlier, err := st.Login(ctx, server, func() (client.Tokens, error) {
+		return c.Login(ctx, opts.Username, pw)
+	})
+	switch {
+	case errors.Is(err, credstore.ErrUnsaved):
+		// The server made a session that nothing stores: end it.
+		ended := !t.IsZero() && endSession(ctx, f, server, t) == nil
+		note := "the new session was not stored, and it could not be ended on the server either (it expires on its own)"
+		if ended {
+			note = "the new session was not stored, so it was logged out again"
+		}
+		return forAccount(opts.Username, &noteError{
+			note: note + "; the stored tokens are as they were: make room or fix the directory, then log in again",
+			err:  err,
+		})
+	case err != nil:
 		return forAccount(opts.Username, err)
 	}
+	endedEarlier := false
 	if !earlier.IsZero() && earlier.SessionID != t.SessionID {
-		logoutEarlier(ctx, f, server, earlier)
+		// Best effort: its tokens are no longer stored, so a failure only
+		// leaves a session the server expires on its own.
+		endedEarlier = endSession(ctx, f, server, earlier) == nil
 	}
 
 	if f.JSON() {
 		return f.PrintJSON(newSessionJSON(server, t))
 	}
-	f.Messagef("Logged in to %s as %s (tokens stored in %s).", server, t.Username, st.Path())
+	if endedEarlier {
+		f.Messagef("Logged in to %s as %s (tokens stored in %s); the earlier session of %s was logged out.", server, t.Username, st.Path(), t.Username)
+	} else {
+		f.Messagef("Logged in to %s as %s (tokens stored in %s).", server, t.Username, st.Path())
+	}
 	return nil
 }
 
-// logoutEarlier ends a session the new login replaced, best effort: its
-// tokens are no longer stored, so a failure only leaves a session the
-// server expires on its own.
-func logoutEarlier(ctx context.Context, f *Factory, server string, earlier client.Tokens) {
+// endSession logs out a session whose tokens are not (or no longer) in the
+// store, on a client of its own.
+func endSession(ctx context.Context, f *Factory, server string, t client.Tokens) error {
 	mem := client.NewMemoryStore()
-	if err := mem.Save(ctx, earlier); err != nil {
-		return
+	if err := mem.Save(ctx, t); err != nil {
+		return err
 	}
 	c, err := f.NewClient(server, mem)
 	if err != nil {
-		return
+		return err
 	}
-	_ = c.Logout(ctx)
+	return c.Logout(ctx)
 }

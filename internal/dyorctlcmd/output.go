@@ -9,6 +9,7 @@ import (
 
 	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
 // writeJSON prints v as the one JSON object of the command: indented for a
@@ -34,7 +35,7 @@ type jsonErrorBody struct {
 }
 
 func newJSONError(e *ExitError) jsonError {
-	body := jsonErrorBody{Message: e.Message, ExitCode: e.Code}
+	body := jsonErrorBody{Message: safetext.String(e.Message), ExitCode: e.Code}
 	if e.APICode != 0 {
 		code := e.APICode
 		body.APICode = &code
@@ -51,11 +52,12 @@ type sessionJSON struct {
 	RefreshExpiresAt string `json:"refresh_expires_at"`
 }
 
+// The claims come from the server: they are cleaned like any text of its.
 func newSessionJSON(server string, t client.Tokens) sessionJSON {
 	return sessionJSON{
-		Server:           server,
-		Username:         t.Username,
-		SessionID:        t.SessionID,
+		Server:           safetext.String(server),
+		Username:         safetext.String(t.Username),
+		SessionID:        safetext.String(t.SessionID),
 		AccessExpiresAt:  rfc3339(t.AccessExpiresAt),
 		RefreshExpiresAt: rfc3339(t.RefreshExpiresAt),
 	}

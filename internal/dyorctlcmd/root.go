@@ -12,13 +12,17 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
 // Main runs dyorctl with args (without the program name) and returns the
-// exit code. Ctrl-C and SIGTERM cancel the command (exit 2).
+// exit code. Ctrl-C and SIGTERM cancel the command (exit 2); a second one
+// ends the process the default way, should anything not heed the first.
 func Main(args []string, ios *IOStreams, getenv func(string) string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop)
 	return run(ctx, NewFactory(ios, getenv), args)
 }
 
@@ -28,13 +32,18 @@ func run(ctx context.Context, f *Factory, args []string) int {
 	defer f.close()
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
 	e := classify(err, f.errContext())
-	if e.Message != "" { // exec passes on its command's exit code, silently
-		fmt.Fprintln(f.IO.ErrOut, e.Message)
+	if e.Code == exitUsage {
+		e.Message = hideFlagValues(cmd, e.Message)
+	}
+	// The sentence may quote a server (its message, a certificate's name).
+	// exec passes on its command's exit code with no sentence.
+	if e.Message != "" {
+		fmt.Fprintln(f.IO.ErrOut, safetext.String(e.Message))
 	}
 	if f.JSON() && !e.Reported {
 		_ = f.PrintJSON(newJSONError(e))
@@ -196,9 +205,34 @@ func (g *globalOptions) resolve(flags *pflag.FlagSet, getenv func(string) string
 		return usageErrorf("-o takes text or json")
 	}
 	if g.timeout <= 0 {
-		return usageErrorf("--timeout %s: must be positive", g.timeout)
+		return usageErrorf("--timeout must be a positive duration, such as 30s")
 	}
 	return g.resolveCA(flags, getenv)
+}
+
+// hideFlagValues replaces, in a usage error's sentence, every value given
+// to a flag of cmd by the flag's placeholder (USERNAME, URL, FORMAT), so
+// that no usage error quotes one: a password pasted after the wrong flag
+// must not come back on the screen or in a CI log, and a hint that shows
+// the command to run still reads as one. Values shorter than 4 bytes are
+// too short to be secrets and would match ordinary words, and a flag's
+// default is no secret.
+func hideFlagValues(cmd *cobra.Command, msg string) string {
+	if cmd == nil {
+		return msg
+	}
+	hide := func(fl *pflag.Flag) {
+		if v := fl.Value.String(); len(v) >= 4 && v != fl.DefValue && fl.Value.Type() != "bool" {
+			placeholder, _ := pflag.UnquoteUsage(fl)
+			if placeholder == "" || placeholder == "string" {
+				placeholder = "VALUE"
+			}
+			msg = strings.ReplaceAll(msg, v, placeholder)
+		}
+	}
+	cmd.Flags().Visit(hide)
+	cmd.InheritedFlags().Visit(hide)
+	return msg
 }
 
 // markArgErrors makes the argument errors of every command usage errors

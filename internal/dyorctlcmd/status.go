@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dyor-exchange/dyorctl/credstore"
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
 // StatusOptions are the inputs of dyorctl status.
@@ -100,10 +101,10 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 		out := statusJSON{Server: server, Store: st.Path(), Source: source, Accounts: []statusAccountJSON{}}
 		for _, a := range accounts {
 			out.Accounts = append(out.Accounts, statusAccountJSON{
-				Server:             a.Server,
-				Username:           a.Username,
+				Server:             safetext.String(a.Server),
+				Username:           safetext.String(a.Username),
 				Active:             a.Active,
-				SessionID:          a.Tokens.SessionID,
+				SessionID:          safetext.String(a.Tokens.SessionID),
 				AccessExpiresAt:    rfc3339(a.Tokens.AccessExpiresAt),
 				RefreshExpiresAt:   rfc3339(a.Tokens.RefreshExpiresAt),
 				Valid:              a.Tokens.Valid(a.Tokens.ServerNow(now)),
@@ -164,9 +165,9 @@ func printStatus(w io.Writer, selected, path string, accounts []credstore.Accoun
 			last = a.Server
 			if a.Server == selected {
 				seenSelected = true
-				fmt.Fprintf(w, "%s (selected)\n", a.Server)
+				fmt.Fprintf(w, "%s (selected)\n", safetext.String(a.Server))
 			} else {
-				fmt.Fprintln(w, a.Server)
+				fmt.Fprintln(w, safetext.String(a.Server))
 			}
 		}
 		mark, active := "-", ""
@@ -174,7 +175,9 @@ func printStatus(w io.Writer, selected, path string, accounts []credstore.Accoun
 			mark, active = "*", " (active)"
 		}
 		serverNow := a.Tokens.ServerNow(now)
-		fmt.Fprintf(w, "  %s %s%s, session %s\n", mark, a.Username, active, a.Tokens.SessionID)
+		// The session id is a claim the server chose: cleaned, so that it
+		// cannot move the cursor or forge lines.
+		fmt.Fprintf(w, "  %s %s%s, session %s\n", mark, safetext.String(a.Username), active, safetext.String(a.Tokens.SessionID))
 		fmt.Fprintf(w, "      access token:  %s\n", expiresIn(a.Tokens.AccessExpiresAt, serverNow))
 		refresh := expiresIn(a.Tokens.RefreshExpiresAt, serverNow)
 		if !a.Tokens.Valid(serverNow) {

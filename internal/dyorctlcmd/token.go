@@ -49,7 +49,7 @@ program without it showing on any command line, see "dyorctl exec".`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.JSON() {
-				return usageErrorf("dyorctl token prints the bare token and has no JSON output (JSON never carries a token); drop -o json")
+				return usageErrorf("dyorctl token prints the bare token and has no JSON output (JSON never carries a token); run it without -o")
 			}
 			var err error
 			if opts.MinTTL, err = parseMinTTL(minTTL); err != nil {
@@ -78,7 +78,7 @@ func parseMinTTL(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(strings.TrimSpace(s))
 	if err != nil || d <= 0 {
-		return 0, usageErrorf("--min-ttl %q is not a positive duration: use a number with a unit, such as 90s or 10m", s)
+		return 0, usageErrorf("--min-ttl takes a positive duration: a number with a unit, such as 90s or 10m")
 	}
 	return d, nil
 }

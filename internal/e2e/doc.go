@@ -13,5 +13,10 @@
 // whose command lines, its own and dyorctl's, are printed and scanned); the
 // credentials file holds tokens (that is its job) but never a password.
 //
+// TestHostileServer runs dyorctl against servers that answer what a hostile
+// or broken one might (escape sequences, echoed passwords and bearer
+// tokens, claims that forge lines, endless and huge bodies, redirects) and
+// checks that every command ends in time and prints none of it.
+//
 // The package has no code of its own: this file only names it.
 package e2e

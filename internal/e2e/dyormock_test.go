@@ -3,12 +3,18 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // What docs/security.md says of dyormock's defaults: it listens on the
@@ -61,5 +67,36 @@ func TestDyormockLoopbackAndRandomSecret(t *testing.T) {
 	}
 	for _, m := range []*dyormockProc{a, b, c, d} {
 		m.stop(t)
+	}
+}
+
+// TestDyormockStateThatIsNotAFile: dyormock --state naming a named pipe or
+// a link to /dev/zero stops at once (exit 1, naming the file) instead of
+// waiting for a writer or reading without end.
+func TestDyormockStateThatIsNotAFile(t *testing.T) {
+	needBinaries(t)
+	t.Parallel()
+	for name, plant := range map[string]func(string) error{
+		"named pipe":        func(p string) error { return syscall.Mkfifo(p, 0o600) },
+		"link to /dev/zero": func(p string) error { return os.Symlink("/dev/zero", p) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "state.json")
+			if err := plant(path); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, dyormockBin, "--addr", "127.0.0.1:0", "--state", path)
+			out, err := cmd.CombinedOutput()
+			if ctx.Err() != nil {
+				t.Fatal("dyormock hung on its state file (killed after 20 s)")
+			}
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), path) || !strings.Contains(string(out), "not a regular file") {
+				t.Fatalf("dyormock: %v, output %q; want exit 1 naming %s", err, out, path)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -339,6 +340,9 @@ func (f *flow) harvest(source string) {
 	}
 	for _, e := range entries {
 		path := filepath.Join(f.dir, e.Name())
+		if !e.Type().IsRegular() {
+			continue // a named pipe or a link planted on purpose: reading it would hang
+		}
 		if info, err := os.Stat(path); err == nil && info.Mode().Perm() != 0o600 {
 			f.t.Errorf("after %s: %s has mode %v, want 0600", source, e.Name(), info.Mode().Perm())
 		}
@@ -493,6 +497,9 @@ func cliFlow(t *testing.T, l *ledger) {
 		tooLongTTY  = pw("too long at the prompt (90 bytes)", 90)
 		tooShort    = pw("too short (7 bytes)", 7)
 		pwFlag      = pw("given as a --password flag value (refused)", 20)
+		pwInURL     = pw("in the user information of a --server URL (refused)", 20)
+		pwAsOutput  = pw("given as the value of -o (refused)", 20)
+		pwEchoed    = pw("of alice, sent to a server that echoes it", 20)
 		huge        = pw("of 5000 bytes on stdin", 5000)
 		mockSecret  = randomPassword(t, 32)
 	)
@@ -573,6 +580,16 @@ func cliFlow(t *testing.T, l *ledger) {
 	f.do(run{what: "password as a flag value", args: []string{"login", "-u", "alice", "--password=" + pwFlag}, exit: 2, stderr: "unknown flag"})
 	f.do(run{what: "password as a flag value", args: []string{"register", "-u", "zed", "--password", pwFlag, "-o", "json"}, exit: 2, stderr: "unknown flag"})
 	f.do(run{what: "password too short", args: []string{"login", "-u", "alice", "--password-stdin"}, stdin: stdin(tooShort), exit: 2, stderr: "8 to 72 bytes"})
+	for _, o := range []string{"text", "json"} {
+		f.do(run{what: "password in the --server URL", server: "http://alice:" + pwInURL + "@127.0.0.1:1", args: []string{"status", "-o", o}, exit: 2, stderr: "carries credentials"})
+	}
+	f.do(run{what: "password as the value of -o", args: []string{"-o", pwAsOutput, "status"}, exit: 2, stderr: "-o takes text or json"})
+	// A server that echoes the password and the Authorization header in
+	// its error messages, with escape sequences.
+	echo := echoingServer(t)
+	for _, o := range []string{"text", "json"} {
+		f.do(run{what: "login at a server that echoes the password", server: echo, args: []string{"login", "-u", "alice", "--password-stdin", "-o", o}, stdin: stdin(pwEchoed), exit: 1, stderr: "[redacted]"})
+	}
 
 	// Sessions that need a refresh or have expired: minted now, used once
 	// their tokens have expired on this machine's clock.
@@ -712,6 +729,23 @@ func cliFlow(t *testing.T, l *ledger) {
 			t.Errorf("the corrupt credentials file (%s) was changed", kind)
 		}
 	}
+	// Files that are not files: refused at once, never read.
+	for kind, plant := range map[string]func() error{
+		"a named pipe":        func() error { return syscall.Mkfifo(credPath, 0o600) },
+		"a link to /dev/zero": func() error { return os.Symlink("/dev/zero", credPath) },
+	} {
+		if err := os.Remove(credPath); err != nil {
+			t.Fatal(err)
+		}
+		if err := plant(); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"status", "-o", "json"}, {"token"}, {"refresh"}, {"logout"}} {
+			f.do(run{what: "credentials file is " + kind, args: args, token: args[0] == "token", exit: 1, stderr: "not a regular file"})
+		}
+		f.do(run{what: "credentials file is " + kind, args: []string{"login", "-u", "alice", "--password-stdin"}, stdin: stdin(pwAlice), exit: 1, stderr: "not a regular file"})
+	}
+	_ = os.Remove(credPath)
 	if err := os.WriteFile(credPath, good, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -776,4 +810,23 @@ func cliFlow(t *testing.T, l *ledger) {
 		t.Errorf("the server issued %d token pairs (journal: login and refresh answered 200), the ledger holds tokens of %d of those sessions: the scan would miss some", issued, harvested)
 	}
 	t.Logf("%d dyorctl commands; dyormock served %d API requests, issued %d token pairs by login and refresh and %d by the control plane", f.n, len(journal.Requests), issued, len(f.minted))
+}
+
+// echoingServer is a hostile server on loopback: every answer is a 400002
+// whose message repeats the request's password and Authorization header,
+// with escape sequences that would retitle and clear a terminal.
+func echoingServer(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+		var creds struct{ Password string }
+		_ = json.Unmarshal(body, &creds)
+		msg := "bad request: you sent " + r.Header.Get("Authorization") + " and the password " + creds.Password + "\x1b]0;PWNED\a\x1b[2J"
+		out, _ := json.Marshal(map[string]any{"ok": false, "error": map[string]any{"code": 400002, "message": msg}})
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write(out)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
