@@ -195,6 +195,9 @@ func TestSkewRefreshAndSwitch(t *testing.T) {
 	if !strings.Contains(r.stderr, "the access token expires in 14m") && !strings.Contains(r.stderr, "the access token expires in 15m") {
 		t.Errorf("refresh stderr %q, want the expiry on the server's clock", r.stderr)
 	}
+	if acc, _ := c.stored(john); acc.Tokens.ClockOffset > -19*time.Minute || acc.Tokens.ClockOffset < -21*time.Minute {
+		t.Errorf("after refresh the stored clock offset is %v, want about -20m", acc.Tokens.ClockOffset)
+	}
 	if _, err := c.srv.AddAccount("alice", "password-of-alice"); err != nil {
 		t.Fatal(err)
 	}
