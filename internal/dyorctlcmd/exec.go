@@ -41,7 +41,7 @@ the selected server's URL in DYOR_SERVER, so that the token appears on no
 command line (other users can read those) and in no shell history. The token
 is refreshed first when it expires within the refresh margin, or, with
 --min-ttl D, when it would not stay valid for D: give the time the command
-needs. When the server's access tokens live shorter than D, exec fails at
+needs. When the server's access tokens live no longer than D, exec fails at
 once (exit 1) without running the command.
 
 stdin, stdout and stderr are the command's; the signals dyorctl receives

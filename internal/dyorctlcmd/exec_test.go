@@ -105,7 +105,7 @@ func TestExecFailsBeforeRunning(t *testing.T) {
 		{"bad --min-ttl", nil, true, []string{"--min-ttl", "soon", "--"}, true, 2, "--min-ttl"},
 		{"-o json", nil, true, []string{"-o", "json", "--"}, true, 2, "run it without -o"},
 		{"not logged in", nil, false, []string{"--"}, true, 4, "not logged in"},
-		{"tokens shorter than --min-ttl", []mock.Option{mock.WithAccessTTL(5 * time.Minute)}, true, []string{"--min-ttl", "30m", "--"}, true, 1, "shorter than --min-ttl 30m"},
+		{"tokens shorter than --min-ttl", []mock.Option{mock.WithAccessTTL(5 * time.Minute)}, true, []string{"--min-ttl", "30m", "--"}, true, 1, "none stays valid for --min-ttl 30m"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

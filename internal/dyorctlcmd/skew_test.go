@@ -57,7 +57,7 @@ func TestTokenMinTTL(t *testing.T) {
 		c.login(john, johnPW)
 		r := c.run("", "token", "--min-ttl", "1h")
 		wantExit(t, r, 1)
-		if !strings.Contains(r.stderr, "live 5m 0s, shorter than --min-ttl 1h") || r.stdout != "" {
+		if !strings.Contains(r.stderr, "live 5m 0s, so none stays valid for --min-ttl 1h") || r.stdout != "" {
 			t.Errorf("stdout %q, stderr %q; want no token and the reason", r.stdout, r.stderr)
 		}
 		if n := len(c.srv.Requests()); n != 1 {

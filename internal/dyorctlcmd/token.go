@@ -33,7 +33,7 @@ the token's lifetime if that is shorter). Parallel runs share one refresh.
 
 --min-ttl D promises a token that stays valid for at least D: the stored one
 if it lives that long, else a new one. When the server's access tokens live
-shorter than D, token fails at once (exit 1) instead of refreshing in vain.
+no longer than D, token fails at once (exit 1) instead of refreshing in vain.
 Expiry is judged on the server's clock (see "dyorctl status").
 
 When DYOR_TOKEN is set, its value is printed instead, as long as its "exp"
@@ -151,8 +151,10 @@ func checkLifetime(t client.Tokens, minTTL time.Duration) error {
 	if minTTL <= 0 || t.AccessIssuedAt.IsZero() {
 		return nil
 	}
-	if life := t.AccessExpiresAt.Sub(t.AccessIssuedAt); life < minTTL {
-		return exitErrorf(exitError, "the server's access tokens live %s, shorter than --min-ttl %s: no refresh can give one that lasts that long",
+	// Equal is too short as well: some of a new token's life is spent on
+	// the way.
+	if life := t.AccessExpiresAt.Sub(t.AccessIssuedAt); life <= minTTL {
+		return exitErrorf(exitError, "the server's access tokens live %s, so none stays valid for --min-ttl %s: ask for less",
 			humanDuration(life), shortDuration(minTTL))
 	}
 	return nil
