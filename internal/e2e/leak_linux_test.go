@@ -750,6 +750,16 @@ func cliFlow(t *testing.T, l *ledger) {
 		t.Fatal(err)
 	}
 
+	// dyormock's clock moved ahead through its control plane: the next
+	// refresh measures the offset, status warns about it, and the token
+	// commands judge expiry on the server's clock.
+	m.control(t, http.MethodPost, "/clock", `{"advance":"5m"}`)
+	f.do(run{what: "refresh, server clock 5 minutes ahead", args: []string{"refresh"}})
+	f.do(run{what: "status, server clock 5 minutes ahead", args: []string{"status"}, stdout: "server clock:  ", stderr: "ahead of this machine's"})
+	f.do(run{what: "status, server clock 5 minutes ahead", args: []string{"status", "-o", "json"}, stdout: `"clock_offset_seconds":`, stderr: "ahead of this machine's"})
+	f.do(run{what: "token --min-ttl, server clock 5 minutes ahead", args: []string{"token", "--min-ttl", "10m"}, token: true})
+	f.do(run{what: "exec --min-ttl, server clock 5 minutes ahead", args: []string{"exec", "--min-ttl", "10m", "--", "true"}})
+
 	// Logging out.
 	f.do(run{what: "logout", args: []string{"logout"}})
 	f.do(run{what: "login", args: []string{"login", "-u", "alice", "--password-stdin"}, stdin: stdin(pwAlice)})
