@@ -85,9 +85,15 @@ func TestOperations(t *testing.T) {
 		"/_mock/sessions":          {"GET", "POST"},
 		"/_mock/sessions/{id}":     {"DELETE"},
 		"/_mock/reset":             {"POST"},
+		"/_mock":                   {"GET"},
 		"/_mock/faults":            {"GET", "POST", "DELETE"},
+		"/_mock/faults/{id}":       {"DELETE"},
 		"/_mock/clock":             {"GET", "POST"},
-		"/_mock/requests":          {"GET"},
+		"/_mock/requests":          {"GET", "DELETE"},
+		"/_mock/findings":          {"GET", "DELETE"},
+		"/_mock/settings":          {"GET", "POST"},
+		"/_mock/tenants":           {"GET", "POST"},
+		"/_mock/tenants/{id}":      {"DELETE"},
 	}
 	if n := doc.Paths.Len(); n != len(want) {
 		t.Errorf("%d paths, want %d", n, len(want))

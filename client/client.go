@@ -665,14 +665,13 @@ func (c *Client) callOnce(ctx context.Context, rt api.Route, bearer string, data
 	}
 	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
-	}
-	if rt.Method == http.MethodGet {
-		// net/http sends a GET again by itself when a connection it
-		// reused fails before any answer, and a refresh that reached the
-		// server must never be sent twice. A body it cannot replay makes
-		// the request one it does not resend; being empty, the body is
-		// sent as none (the transport probes it and finds EOF).
-		req.Body = io.NopCloser(strings.NewReader(""))
+	} else if rt.Method == http.MethodGet {
+		// net/http sends a GET again by itself when a reused connection
+		// closes before the answer; a refresh that reached the server has
+		// rotated the session, so it must never be resent. A request body
+		// that cannot be replayed rules that out (it is empty: nothing is
+		// sent).
+		req.Body, req.GetBody = io.NopCloser(strings.NewReader("")), nil
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
@@ -680,7 +679,6 @@ func (c *Client) callOnce(ctx context.Context, rt api.Route, bearer string, data
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
 
-	sent := c.now()
 	resp, err := c.api.Do(req)
 	if err != nil {
 		return answer{}, fmt.Errorf("%s: %w", route, err)
@@ -692,7 +690,7 @@ func (c *Client) callOnce(ctx context.Context, rt api.Route, bearer string, data
 		_ = resp.Body.Close()
 	}()
 	var ans answer
-	ans.clockOffset, ans.dated = ClockOffset(resp.Header, sent, received)
+	ans.clockOffset, ans.dated = ClockOffset(resp.Header, received)
 	ans.retryAfter = retryAfter(resp.Header)
 	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	success := resp.StatusCode >= 200 && resp.StatusCode < 300
@@ -704,19 +702,20 @@ func (c *Client) callOnce(ctx context.Context, rt api.Route, bearer string, data
 }
 
 // ClockOffset measures how far the clock of the server that sent h is
-// ahead of ours (negative: behind) from its Date header, for a request
-// sent at sent and answered at received on our clock. Date counts whole
-// seconds, so the server's time is taken as the middle of its second and
-// compared with the middle of the round trip; an offset within one second
-// is reported as zero, since the header cannot tell it from none. ok is
-// false when h has no Date that parses.
-func ClockOffset(h http.Header, sent, received time.Time) (offset time.Duration, ok bool) {
+// ahead of ours (negative: behind) from its Date header, for an answer
+// received at received on our clock. Servers stamp Date as the answer goes
+// out, so it is compared with when the answer came in (what the trip back
+// took is the error, with a slow handler's time not counted); Date counts
+// whole seconds, so the server's time is taken as the middle of its
+// second, and an offset within one second is reported as zero, since the
+// header cannot tell it from none. ok is false when h has no Date that
+// parses.
+func ClockOffset(h http.Header, received time.Time) (offset time.Duration, ok bool) {
 	date, err := http.ParseTime(h.Get("Date"))
 	if err != nil {
 		return 0, false
 	}
-	mid := sent.Add(received.Sub(sent) / 2)
-	offset = date.Add(500 * time.Millisecond).Sub(mid).Round(time.Millisecond)
+	offset = date.Add(500 * time.Millisecond).Sub(received).Round(time.Millisecond)
 	if offset > -time.Second && offset < time.Second {
 		offset = 0
 	}

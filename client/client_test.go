@@ -316,7 +316,9 @@ func TestRefresh(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := startMock(t)
+			// The setup may make the client reuse its token or present an
+			// expired one.
+			srv := startMock(t, allowing(mock.FindingReuse, mock.FindingExpiredToken))
 			tok := mint(t, srv, 0, 0)
 			// The client's clock stays behind so that it does not find the
 			// refresh token expired itself.
@@ -622,7 +624,7 @@ func TestLogout(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := startMock(t)
+			srv := startMock(t, allowing(mock.FindingExpiredToken)) // one case sets the clocks apart
 			tok := mint(t, srv, tt.accessTTL, 0)
 			var opts []client.Option
 			if tt.clock != nil {

@@ -3,6 +3,7 @@ package client_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -36,10 +37,36 @@ func fakePair(t testing.TB, iat, accessExp, refreshExp time.Time) client.Tokens 
 	return tok
 }
 
-// startMock starts a mock server with cheap bcrypt.
+// suiteFindings are the findings that fail every test of the package: the
+// SDK never reuses a refresh token, presents an expired token or leaks
+// sessions. An early refresh is checked where the SDK decides to refresh
+// (TestAutomaticRefreshIsNeverEarly, the fault tests): an explicit Refresh
+// of a fresh token is the caller's wish.
+var suiteFindings = []mock.FindingKind{mock.FindingReuse, mock.FindingExpiredToken, mock.FindingSessionLeak}
+
+// startMock starts a mock server with cheap bcrypt that fails the test at
+// cleanup on any of suiteFindings. A test narrows the check with allowing,
+// or widens it with its own mock.FailOnFindings (a later option counts).
 func startMock(t testing.TB, opts ...mock.Option) *mock.Server {
 	t.Helper()
-	return mock.Start(t, append([]mock.Option{mock.WithBcryptCost(4)}, opts...)...)
+	return mock.Start(t, append([]mock.Option{mock.WithBcryptCost(4), mock.FailOnFindings(suiteFindings...)}, opts...)...)
+}
+
+// allowing is mock.FailOnFindings of suiteFindings but the given ones, for
+// a test that makes the client do one of them on purpose: a token rotated
+// behind the client's back is reused, clocks set apart present expired
+// tokens.
+func allowing(kinds ...mock.FindingKind) mock.Option {
+	var rest []mock.FindingKind
+	for _, k := range suiteFindings {
+		if !slices.Contains(kinds, k) {
+			rest = append(rest, k)
+		}
+	}
+	if len(rest) == 0 {
+		panic("allowing every finding: FailOnFindings() with no kind means all")
+	}
+	return mock.FailOnFindings(rest...)
 }
 
 // mint makes a session of john@API on srv and returns its tokens as the

@@ -127,7 +127,7 @@ func TestHTTPClientRefreshesOnceOn401(t *testing.T) {
 
 	t.Run("against the mock's logout", func(t *testing.T) {
 		t.Parallel()
-		srv := startMock(t)
+		srv := startMock(t, allowing(mock.FindingExpiredToken)) // the clocks are set apart
 		tok := mint(t, srv, 10*time.Minute, 0)
 		c := loggedIn(t, srv, tok, client.WithClock(time.Now))
 		_ = srv.Advance(11 * time.Minute) // the server finds the access token expired

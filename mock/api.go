@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/dyor-exchange/dyorctl/api"
 )
 
@@ -60,100 +58,12 @@ func (s *Server) routes() http.Handler {
 				return
 			}
 			s.control(w, r)
+		case strings.HasPrefix(path, TenantPrefix) && s.parent == nil:
+			s.serveTenant(w, r)
 		default:
 			s.serveAPI(w, r)
 		}
 	})
-}
-
-// serveAPI answers a request to the account API and records it in the
-// journal.
-func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	x := exchange{s: s, r: r, start: time.Now(), at: s.clock.Now()}
-	// The Date header is on the server's clock, as a real server's is:
-	// clients measure their clock's offset from it.
-	w.Header()["Date"] = []string{x.at.UTC().Format(http.TimeFormat)}
-	x.record(s.answerAPI(w, r, &x))
-}
-
-// exchange is one API request on its way to the journal. The entry must be
-// written before the client can see the outcome: a test that reads the
-// journal right after its request failed must find that request there.
-// An answer that net/http sends is flushed after the handler returns, so
-// serveAPI records it in time; a fault that closes the connection itself
-// records first (see applyFault).
-type exchange struct {
-	s         *Server
-	r         *http.Request
-	start, at time.Time
-	recorded  bool
-}
-
-// record writes the journal entry (once) and the debug log line.
-func (x *exchange) record(status, code int) {
-	if x.recorded {
-		return
-	}
-	x.recorded = true
-	d := time.Since(x.start)
-	x.s.journal.add(Request{Method: x.r.Method, Path: x.r.URL.Path, Status: status, Code: code,
-		DurationMS: float64(d.Microseconds()) / 1000, Time: x.at.UTC()})
-	if x.s.log.Enabled(x.r.Context(), levelDebug) {
-		x.s.log.Debug("request", "method", x.r.Method, "path", x.r.URL.Path, "status", status, "code", code, "duration", d)
-	}
-}
-
-// answerAPI writes the answer and returns its status and code (0 on
-// success; status 0 for a dropped connection).
-func (s *Server) answerAPI(w http.ResponseWriter, r *http.Request, x *exchange) (status, code int) {
-	rt, ok := apiRoutes[r.URL.Path]
-	if !ok {
-		return writeError(w, errNoRoute)
-	}
-	if r.Method != rt.method {
-		return writeError(w, errMethodNotAllowed(r.Method, rt.method))
-	}
-	truncate := false
-	if f, ok := s.faults.match(rt.name); ok {
-		if done, status, code := s.applyFault(w, r, f, x); done {
-			return status, code
-		}
-		truncate = f.Truncate
-	}
-	result, e := rt.handle(s, r)
-	if truncate {
-		// The request took effect (a refresh did rotate), but the client
-		// gets the answer cut short: net/http closes the connection after
-		// fewer bytes than Content-Length.
-		w = &truncatingWriter{ResponseWriter: w}
-	}
-	if e != nil {
-		return writeError(w, e)
-	}
-	return writeOK(w, result)
-}
-
-// truncatingWriter writes the first half of the body its Content-Length
-// announces, and flushes it.
-type truncatingWriter struct {
-	http.ResponseWriter
-	left int // bytes of the body still to write
-}
-
-func (t *truncatingWriter) WriteHeader(status int) {
-	n, _ := strconv.Atoi(t.Header().Get("Content-Length"))
-	t.left = n / 2
-	t.ResponseWriter.WriteHeader(status)
-}
-
-func (t *truncatingWriter) Write(b []byte) (int, error) {
-	k := min(len(b), t.left)
-	t.left -= k
-	n, err := t.ResponseWriter.Write(b[:k])
-	if f, ok := t.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-	return n, err
 }
 
 var emptyResult = []byte(`{}`)
@@ -189,19 +99,23 @@ func (s *Server) login(r *http.Request) ([]byte, *Error) {
 	if s.accounts.lockedAt(acc, s.clock.Now()) {
 		return nil, errAccountLocked
 	}
-	ok := bcrypt.CompareHashAndPassword(s.accounts.hashOf(acc), []byte(password)) == nil
+	ok, e := s.accounts.checkPassword(acc, password)
+	if e != nil {
+		return nil, e
+	}
 	if locked := s.accounts.recordLogin(acc, ok, s.clock.Now(), s.cfg.lockoutAttempts, s.cfg.lockoutDuration); !ok {
 		if locked {
 			return nil, apiErr(CodeWrongPassword, "wrong password; the account is now locked for %s", s.cfg.lockoutDuration)
 		}
 		return nil, errWrongPassword
 	}
-	return s.newSession(acc, 0, 0).result, nil
+	return s.newSession(acc, 0, 0, true).result, nil
 }
 
 // newSession creates a session for acc and signs its token pair; a zero TTL
-// means the server's default.
-func (s *Server) newSession(acc *account, accessTTL, refreshTTL time.Duration) issued {
+// means the server's default. viaLogin is false for a session minted by the
+// control plane.
+func (s *Server) newSession(acc *account, accessTTL, refreshTTL time.Duration, viaLogin bool) issued {
 	if accessTTL <= 0 {
 		accessTTL = s.cfg.accessTTL
 	}
@@ -210,52 +124,11 @@ func (s *Server) newSession(acc *account, accessTTL, refreshTTL time.Duration) i
 	}
 	now := s.clock.Now()
 	sid := newRawID()
-	s.sessions.put(sid, session{account: acc.key, createdAt: now.Unix(), expiresAt: now.Add(refreshTTL).Unix()})
-	return s.signer.issue(acc.id, sid.String(), now, accessTTL, refreshTTL)
-}
-
-func (s *Server) refresh(r *http.Request) ([]byte, *Error) {
-	token, e := bearerToken(r.Header.Get("Authorization"))
-	if e != nil {
-		return nil, e
-	}
-	now := s.clock.Now()
-	c, e := s.signer.check(token, now, typeRefresh)
-	if e != nil {
-		return nil, e
-	}
-	sid, ok := parseID(c.SessionID)
-	acc := s.accounts.byAccountID(c.Subject)
-	if !ok || acc == nil {
-		return nil, errSessionNotFound
-	}
-	// The successor is stored before the old session is marked rotated, so
-	// a concurrent reuse of the old token always finds it to revoke.
-	next := newRawID()
-	s.sessions.put(next, session{account: acc.key, createdAt: now.Unix(), expiresAt: now.Add(s.cfg.refreshTTL).Unix()})
-	if res := s.sessions.rotate(sid, next, now.Unix()); res != rotated {
-		s.sessions.remove(next, now.Unix())
-		if res == rotateReuse {
-			s.log.Warn("refresh token reused; session chain revoked", "account", acc.username)
-		}
-		return nil, errSessionNotFound
-	}
-	return s.signer.issue(acc.id, next.String(), now, s.cfg.accessTTL, s.cfg.refreshTTL).result, nil
-}
-
-func (s *Server) logout(r *http.Request) ([]byte, *Error) {
-	token, e := bearerToken(r.Header.Get("Authorization"))
-	if e != nil {
-		return nil, e
-	}
-	c, e := s.signer.check(token, s.clock.Now(), typeAccess, typeRefresh)
-	if e != nil {
-		return nil, e
-	}
-	if sid, ok := parseID(c.SessionID); !ok || !s.sessions.remove(sid, s.clock.Now().Unix()) {
-		return nil, errSessionNotFound
-	}
-	return emptyResult, nil
+	s.sessions.put(sid, session{account: acc.key, createdAt: now.Unix(), expiresAt: now.Add(refreshTTL).Unix(),
+		accessExp: now.Add(accessTTL).Unix()})
+	is := s.signer.issue(acc.id, sid.String(), now, accessTTL, refreshTTL)
+	s.sessionCreated(acc, is.sessionID, now, viaLogin)
+	return is
 }
 
 // writeOK writes {"ok":true,"result":result}.

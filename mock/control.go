@@ -3,6 +3,9 @@ package mock
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -64,34 +67,56 @@ func (s *Server) MintSession(username string, accessTTL, refreshTTL time.Duratio
 	if acc == nil {
 		return Minted{}, errAccountNotFound(username)
 	}
-	is := s.newSession(acc, accessTTL, refreshTTL)
+	is := s.newSession(acc, accessTTL, refreshTTL, false)
 	return Minted{SessionID: is.sessionID, Access: string(is.access), Refresh: string(is.refresh)}, nil
 }
 
 // Reset brings the server back to its start: the seed accounts only, no
-// sessions, tombstones, lockouts or faults, an empty journal, and the clock
-// without any advance.
+// sessions, tombstones, lockouts, faults or findings, an empty journal, the
+// settings it started with, and the clock without any advance. Requests
+// held by a collision rule go on.
 func (s *Server) Reset() {
 	s.sessions.clear()
 	s.accounts.clear()
 	s.faults.clear()
 	s.journal.clear()
+	s.findings.clear()
 	s.clock.reset()
+	_ = s.UpdateSettings(s.start0)
 	if err := s.addSeeds(); err != nil {
 		s.log.Error("reset: adding seed accounts", "err", err)
 	}
 }
 
-// AddFault adds a fault rule; a rule that breaks Fault's rules is a
-// CodeInvalidField error.
+// AddFault adds a fault rule; a rule that breaks Fault's rules, or one
+// more than MaxFaults, is a CodeInvalidField error. AddFaultRule also
+// answers the rule's id.
 func (s *Server) AddFault(f Fault) error {
-	if e := s.faults.add(f); e != nil {
-		return e
+	_, err := s.AddFaultRule(f)
+	return err
+}
+
+// AddFaultRule adds a fault rule as AddFault does and returns it as stored,
+// with its ID.
+func (s *Server) AddFaultRule(f Fault) (Fault, error) {
+	stored, e := s.faults.add(f)
+	if e != nil {
+		return Fault{}, e
+	}
+	return stored, nil
+}
+
+// DeleteFault removes the fault rule with the given id (CodeNotFound if there is
+// none); requests it holds in a collision go on.
+func (s *Server) DeleteFault(id string) error {
+	if !s.faults.remove(id) {
+		return apiErr(CodeNotFound, "no fault rule %q", id)
 	}
 	return nil
 }
 
-// Faults lists the fault rules in force, in the order they are matched.
+// Faults lists the fault rules in force, in the order they are matched,
+// with what remains of their Times.
 func (s *Server) Faults() []Fault { return s.faults.list() }
 
 // ClearFaults removes every fault rule.
@@ -100,19 +125,73 @@ func (s *Server) ClearFaults() { s.faults.clear() }
 // Now is the time on the server's clock.
 func (s *Server) Now() time.Time { return s.clock.Now() }
 
-// Advance moves the server's clock forward by d (at most ten years) and
-// sweeps what has expired.
+// Advance moves the server's clock forward by d (at most ten years, and at
+// most MaxClockOffset in total until a Reset) and sweeps what has expired.
 func (s *Server) Advance(d time.Duration) error {
 	if d <= 0 || d > 10*365*24*time.Hour {
 		return apiErr(CodeInvalidField, "advance must be a positive duration of at most 87600h")
 	}
-	s.clock.advance(d)
+	if !s.clock.advance(d) {
+		return apiErr(CodeInvalidField, "advance would take the clock more than %s past its start (the limit); reset it first",
+			durationText(MaxClockOffset))
+	}
 	s.Sweep()
 	return nil
 }
 
+// durationText writes d in hours, as Advance takes it.
+func durationText(d time.Duration) string { return strconv.FormatInt(int64(d/time.Hour), 10) + "h" }
+
 // Requests returns the journal of API requests, oldest first.
 func (s *Server) Requests() []Request { return s.journal.list() }
+
+// RequestsWhere returns the journal entries f selects, oldest first.
+func (s *Server) RequestsWhere(f RequestFilter) []Request {
+	out := []Request{}
+	for _, r := range s.journal.list() {
+		if f.match(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ClearRequests empties the journal.
+func (s *Server) ClearRequests() { s.journal.clear() }
+
+// ControlRoute is one route of the control plane, as GET /_mock/ lists it.
+type ControlRoute struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Does   string `json:"does"`
+}
+
+// controlRoutes lists the control plane's routes; a route added to control
+// belongs here too (TestControlIndex requests each one).
+var controlRoutes = []ControlRoute{
+	{"GET", ControlPath + "/", "list these routes"},
+	{"GET", ControlPath + "/accounts", "list the accounts (never a password hash)"},
+	{"POST", ControlPath + "/accounts", "add an account {username, password}"},
+	{"GET", ControlPath + "/sessions", "list the live sessions"},
+	{"POST", ControlPath + "/sessions", "mint a session {username, access_ttl?, refresh_ttl?} without a password"},
+	{"DELETE", ControlPath + "/sessions/{id}", "revoke a session"},
+	{"POST", ControlPath + "/reset", "everything back to the start"},
+	{"GET", ControlPath + "/faults", "list the fault rules"},
+	{"POST", ControlPath + "/faults", "add a fault rule"},
+	{"DELETE", ControlPath + "/faults", "delete every fault rule"},
+	{"DELETE", ControlPath + "/faults/{id}", "delete one fault rule"},
+	{"GET", ControlPath + "/clock", "the server's time"},
+	{"POST", ControlPath + "/clock", "move the clock forward {advance}"},
+	{"GET", ControlPath + "/requests", "the request journal (?route=, ?status=, ?since=)"},
+	{"DELETE", ControlPath + "/requests", "empty the request journal"},
+	{"GET", ControlPath + "/findings", "what the client under test did wrong (?kind=)"},
+	{"DELETE", ControlPath + "/findings", "empty the findings"},
+	{"GET", ControlPath + "/settings", "the settings in force"},
+	{"POST", ControlPath + "/settings", "change settings {refresh_grace?, session_leak_threshold?}"},
+}
+
+// ControlRoutes lists the control plane's routes, as GET /_mock/ answers.
+func ControlRoutes() []ControlRoute { return slices.Clone(controlRoutes) }
 
 // control serves the /_mock/ routes.
 func (s *Server) control(w http.ResponseWriter, r *http.Request) {
@@ -122,6 +201,12 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 		e      errorWriter
 	)
 	switch {
+	case path == "":
+		if r.Method != http.MethodGet {
+			e = errMethodNotAllowed(r.Method, "GET")
+			break
+		}
+		result = map[string]any{"routes": controlRoutes}
 	case path == "/accounts":
 		result, e = s.controlAccounts(r)
 	case path == "/sessions":
@@ -145,14 +230,26 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 		result = struct{}{}
 	case path == "/faults":
 		result, e = s.controlFaults(r)
-	case path == "/clock":
-		result, e = s.controlClock(r)
-	case path == "/requests":
-		if r.Method != http.MethodGet {
-			e = errMethodNotAllowed(r.Method, "GET")
+	case strings.HasPrefix(path, "/faults/"):
+		if r.Method != http.MethodDelete {
+			e = errMethodNotAllowed(r.Method, "DELETE")
 			break
 		}
-		result = map[string]any{"requests": s.Requests()}
+		if err := s.DeleteFault(strings.TrimPrefix(path, "/faults/")); err != nil {
+			e = err.(*Error)
+			break
+		}
+		result = struct{}{}
+	case path == "/clock":
+		result, e = s.controlClock(r)
+	case path == "/tenants" || strings.HasPrefix(path, "/tenants/"):
+		result, e = s.controlTenants(r, strings.TrimPrefix(path, "/tenants"))
+	case path == "/requests":
+		result, e = s.controlRequests(r)
+	case path == "/findings":
+		result, e = s.controlFindings(r)
+	case path == "/settings":
+		result, e = s.controlSettings(r)
 	default:
 		e = errNoRoute
 	}
@@ -168,12 +265,56 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, b)
 }
 
+// onlyFields refuses a member of obj not named in allowed: a typo such as
+// "time" for "times" must not be stored as a rule that means something else.
+func onlyFields(obj map[string]json.RawMessage, allowed ...string) *Error {
+	var unknown []string
+	for name := range obj {
+		if !slices.Contains(allowed, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	return apiErr(CodeInvalidField, "unknown field %q; the fields are %s", unknown[0], strings.Join(allowed, ", "))
+}
+
+// onlyParams is onlyFields for a query string.
+func onlyParams(q url.Values, allowed ...string) *Error {
+	var unknown []string
+	for name := range q {
+		if !slices.Contains(allowed, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	return apiErr(CodeInvalidField, "unknown parameter %q; the parameters are %s", unknown[0], strings.Join(allowed, ", "))
+}
+
+// readControlBody reads a control-plane body that may hold only the
+// allowed members.
+func readControlBody(r *http.Request, allowed ...string) (map[string]json.RawMessage, *Error) {
+	obj, e := readJSONBody(r)
+	if e != nil {
+		return nil, e
+	}
+	if e := onlyFields(obj, allowed...); e != nil {
+		return nil, e
+	}
+	return obj, nil
+}
+
 func (s *Server) controlAccounts(r *http.Request) (any, errorWriter) {
 	switch r.Method {
 	case http.MethodGet:
 		return map[string]any{"accounts": s.Accounts()}, nil
 	case http.MethodPost:
-		obj, e := readJSONBody(r)
+		obj, e := readControlBody(r, "username", "password")
 		if e != nil {
 			return nil, e
 		}
@@ -199,7 +340,7 @@ func (s *Server) controlSessions(r *http.Request) (any, errorWriter) {
 		}
 		return map[string]any{"sessions": sessions}, nil
 	case http.MethodPost:
-		obj, e := readJSONBody(r)
+		obj, e := readControlBody(r, "username", "access_ttl", "refresh_ttl")
 		if e != nil {
 			return nil, e
 		}
@@ -237,21 +378,38 @@ func durationField(obj map[string]json.RawMessage, name string) (time.Duration, 
 	return d, nil
 }
 
-// faultJSON is Fault on the wire: durations as strings.
+// faultJSON is Fault on the wire: durations as strings, and remaining null
+// for a rule without a bound.
 type faultJSON struct {
+	ID          string  `json:"id"`
 	Route       string  `json:"route"`
 	Status      int     `json:"status"`
+	RetryAfter  string  `json:"retry_after"`
 	Delay       string  `json:"delay"`
 	Drop        bool    `json:"drop"`
 	Truncate    bool    `json:"truncate"`
+	After       bool    `json:"after"`
+	Collide     int     `json:"collide"`
+	Timeout     string  `json:"timeout"`
 	Times       int     `json:"times"`
+	Remaining   *int    `json:"remaining"`
+	Held        int     `json:"held"`
 	Probability float64 `json:"probability"`
 }
 
 func toFaultJSON(f Fault) faultJSON {
-	return faultJSON{Route: f.Route, Status: f.Status, Delay: f.Delay.String(), Drop: f.Drop,
-		Truncate: f.Truncate, Times: f.Times, Probability: f.Probability}
+	j := faultJSON{ID: f.ID, Route: f.Route, Status: f.Status, RetryAfter: f.RetryAfter.String(), Delay: f.Delay.String(),
+		Drop: f.Drop, Truncate: f.Truncate, After: f.After, Collide: f.Collide, Timeout: f.Timeout.String(),
+		Times: f.Times, Held: f.Held, Probability: f.Probability}
+	if f.Times > 0 {
+		n := f.Remaining
+		j.Remaining = &n
+	}
+	return j
 }
+
+// faultFields are the members of a fault rule a client may send.
+var faultFields = []string{"route", "status", "retry_after", "delay", "drop", "truncate", "after", "collide", "timeout", "times", "probability"}
 
 func (s *Server) controlFaults(r *http.Request) (any, errorWriter) {
 	switch r.Method {
@@ -265,7 +423,7 @@ func (s *Server) controlFaults(r *http.Request) (any, errorWriter) {
 		s.ClearFaults()
 		return struct{}{}, nil
 	case http.MethodPost:
-		obj, e := readJSONBody(r)
+		obj, e := readControlBody(r, faultFields...)
 		if e != nil {
 			return nil, e
 		}
@@ -273,10 +431,11 @@ func (s *Server) controlFaults(r *http.Request) (any, errorWriter) {
 		if e != nil {
 			return nil, e
 		}
-		if e := s.faults.add(f); e != nil {
+		stored, e := s.faults.add(f)
+		if e != nil {
 			return nil, e
 		}
-		return toFaultJSON(f), nil
+		return toFaultJSON(stored), nil
 	}
 	return nil, errMethodNotAllowed(r.Method, "GET, POST, DELETE")
 }
@@ -287,11 +446,20 @@ func decodeFault(obj map[string]json.RawMessage) (Fault, *Error) {
 	if f.Route, e = stringField(obj, "route"); e != nil {
 		return f, e
 	}
-	if f.Delay, e = durationField(obj, "delay"); e != nil {
-		return f, e
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"retry_after", &f.RetryAfter}, {"delay", &f.Delay}, {"timeout", &f.Timeout}} {
+		if *d.dst, e = durationField(obj, d.name); e != nil {
+			return f, e
+		}
 	}
-	for name, dst := range map[string]any{"status": &f.Status, "times": &f.Times, "drop": &f.Drop,
-		"truncate": &f.Truncate, "probability": &f.Probability} {
+	for _, v := range []struct {
+		name string
+		dst  any
+	}{{"status", &f.Status}, {"drop", &f.Drop}, {"truncate", &f.Truncate}, {"after", &f.After},
+		{"collide", &f.Collide}, {"times", &f.Times}, {"probability", &f.Probability}} {
+		name, dst := v.name, v.dst
 		raw, ok := obj[name]
 		if !ok || string(raw) == "null" {
 			continue
@@ -307,7 +475,7 @@ func (s *Server) controlClock(r *http.Request) (any, errorWriter) {
 	switch r.Method {
 	case http.MethodGet:
 	case http.MethodPost:
-		obj, e := readJSONBody(r)
+		obj, e := readControlBody(r, "advance")
 		if e != nil {
 			return nil, e
 		}
@@ -326,4 +494,108 @@ func (s *Server) controlClock(r *http.Request) (any, errorWriter) {
 		return nil, errMethodNotAllowed(r.Method, "GET, POST")
 	}
 	return map[string]any{"now": s.Now().UTC().Format(time.RFC3339Nano)}, nil
+}
+
+func (s *Server) controlRequests(r *http.Request) (any, errorWriter) {
+	switch r.Method {
+	case http.MethodGet:
+		q := r.URL.Query()
+		if e := onlyParams(q, "route", "status", "since"); e != nil {
+			return nil, e
+		}
+		var f RequestFilter
+		if v := q.Get("route"); q.Has("route") {
+			if routeBit(v) == 0 {
+				return nil, apiErr(CodeInvalidField, "route must be one of register, login, refresh, logout")
+			}
+			f.Route = v
+		}
+		if q.Has("status") {
+			n, err := strconv.Atoi(q.Get("status"))
+			if err != nil || n < 0 || n > 599 {
+				return nil, apiErr(CodeInvalidField, "status must be an HTTP status, or 0 for no answer")
+			}
+			f.Status = &n
+		}
+		if q.Has("since") {
+			t, err := time.Parse(time.RFC3339Nano, q.Get("since"))
+			if err != nil {
+				return nil, apiErr(CodeInvalidField, "since must be an RFC 3339 time such as 2026-01-01T12:00:00Z")
+			}
+			f.Since = t
+		}
+		return map[string]any{"requests": s.RequestsWhere(f)}, nil
+	case http.MethodDelete:
+		s.ClearRequests()
+		return struct{}{}, nil
+	}
+	return nil, errMethodNotAllowed(r.Method, "GET, DELETE")
+}
+
+func (s *Server) controlFindings(r *http.Request) (any, errorWriter) {
+	switch r.Method {
+	case http.MethodGet:
+		q := r.URL.Query()
+		if e := onlyParams(q, "kind"); e != nil {
+			return nil, e
+		}
+		var kinds []FindingKind
+		for _, v := range q["kind"] {
+			for _, k := range strings.Split(v, ",") {
+				if !validKind(FindingKind(k)) {
+					return nil, apiErr(CodeInvalidField, "kind must be one of %s", kindNames())
+				}
+				kinds = append(kinds, FindingKind(k))
+			}
+		}
+		return map[string]any{"findings": s.Findings(kinds...)}, nil
+	case http.MethodDelete:
+		s.ClearFindings()
+		return struct{}{}, nil
+	}
+	return nil, errMethodNotAllowed(r.Method, "GET, DELETE")
+}
+
+func (s *Server) controlSettings(r *http.Request) (any, errorWriter) {
+	switch r.Method {
+	case http.MethodGet:
+		return toSettingsJSON(s.Settings()), nil
+	case http.MethodPost:
+		obj, e := readControlBody(r, "refresh_grace", "session_leak_threshold")
+		if e != nil {
+			return nil, e
+		}
+		grace, hasGrace, e := optionalStringField(obj, "refresh_grace")
+		if e != nil {
+			return nil, e
+		}
+		var d time.Duration
+		if hasGrace {
+			var err error
+			if d, err = time.ParseDuration(grace); err != nil {
+				return nil, apiErr(CodeInvalidField, "refresh_grace must be a duration such as \"5s\"")
+			}
+		}
+		var leak *int
+		if raw, ok := obj["session_leak_threshold"]; ok && string(raw) != "null" {
+			var n int
+			if err := json.Unmarshal(raw, &n); err != nil {
+				return nil, apiErr(CodeInvalidField, "session_leak_threshold must be an integer")
+			}
+			leak = &n
+		}
+		v, e := s.updateSettings(func(v *Settings) {
+			if hasGrace {
+				v.RefreshGrace = d
+			}
+			if leak != nil {
+				v.SessionLeakThreshold = *leak
+			}
+		})
+		if e != nil {
+			return nil, e
+		}
+		return toSettingsJSON(v), nil
+	}
+	return nil, errMethodNotAllowed(r.Method, "GET, POST")
 }

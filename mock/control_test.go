@@ -147,7 +147,7 @@ func TestControlFaults(t *testing.T) {
 	a = s.do("GET", "/_mock/faults", "")
 	a.wantOK(t)
 	_ = json.Unmarshal(a.env.Result, &list)
-	if len(list.Faults) != 1 || list.Faults[0]["times"].(float64) != 1 {
+	if len(list.Faults) != 1 || list.Faults[0]["times"].(float64) != 2 || list.Faults[0]["remaining"].(float64) != 1 {
 		t.Fatalf("faults after one firing = %v", list.Faults)
 	}
 	s.do("POST", mock.LoginPath, right).wantError(t, 503000)

@@ -15,8 +15,20 @@
 // passwords, and the input rules. Besides the API it has a control plane, as Go
 // methods on *Server and as HTTP routes under /_mock/: list and add accounts,
 // list, mint and revoke sessions, fault rules, a clock that can be moved
-// forward, a bounded request journal, and reset.
+// forward, a bounded request journal, settings, findings, and reset.
+//
+// The fault rules reach the cases that break clients of rotating tokens:
+// an answer lost after the work was done (Fault.After), requests held until
+// they collide (Fault.Collide), and a rotation grace (WithRefreshGrace,
+// UpdateSettings) under which the previous refresh token gets the pair it
+// missed. The server notes what a well-behaved client never does (Findings:
+// reuse, expired tokens, early refreshes, leaked sessions), and
+// FailOnFindings makes Start fail a test that did any of it.
 //
 // All state belongs to one Server (there are no package globals), so parallel
-// tests each get their own. No lock is held while hashing or signing.
+// tests each get their own. No lock is held while hashing or signing. A server
+// at the default options starts as fast as httptest.NewServer: seed accounts
+// are hashed on first use. A login whose password verified before skips bcrypt
+// (WithLoginCache). NewTenant (POST /_mock/tenants) makes a tenant: a Server of
+// its own, served under URL/t/{id}, for parallel workers sharing one process.
 package mock

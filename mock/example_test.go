@@ -64,3 +64,30 @@ func ExampleServer_Advance() {
 	// logout with the access token: 401 Unauthorized {"ok":false,"error":{"code":401003,"message":"token expired"}}
 	// refresh: 200 OK
 }
+
+// A refresh whose answer is lost after the server rotated: the client sees
+// the connection close, the journal says the server did the work.
+func ExampleFault_after() {
+	srv := mock.NewServer(mock.WithBcryptCost(4))
+	defer srv.Close()
+
+	m, err := srv.MintSession(mock.ExampleUsername, 0, 0)
+	if err != nil {
+		panic(err)
+	}
+	_ = srv.AddFault(mock.Fault{Route: "refresh", Drop: true, After: true, Times: 1})
+	req, _ := http.NewRequest("GET", srv.URL+mock.RefreshPath, nil)
+	req.Header.Set("Authorization", "Bearer "+m.Refresh)
+	if _, err := http.DefaultClient.Do(req); err != nil {
+		fmt.Println("the client got no answer")
+	}
+	r := srv.Requests()[0]
+	fmt.Printf("the client received status %d; the server answered %d\n", r.Status, r.Handled.Status)
+	fmt.Println("the old session is live:", srv.Sessions()[0].ID == m.SessionID)
+	fmt.Println(srv.Findings()[0].Kind) // the refresh of a fresh token
+	// Output:
+	// the client got no answer
+	// the client received status 0; the server answered 200
+	// the old session is live: false
+	// early-refresh
+}

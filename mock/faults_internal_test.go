@@ -22,16 +22,16 @@ func TestEveryFaultRouteHasItsOwnBit(t *testing.T) {
 // goes when the rule is used up.
 func TestFaultRoutesFollowTheRules(t *testing.T) {
 	var fs faults
-	if e := fs.add(Fault{Route: "login", Status: 503, Times: 1}); e != nil {
+	if _, e := fs.add(Fault{Route: "login", Status: 503, Times: 1}); e != nil {
 		t.Fatal(e)
 	}
-	if _, ok := fs.match("refresh"); ok || fs.routes.Load() != routeBit("login") {
+	if _, _, ok := fs.match("refresh"); ok || fs.routes.Load() != routeBit("login") {
 		t.Fatalf("routes = %b after a login rule", fs.routes.Load())
 	}
-	if _, ok := fs.match("login"); !ok {
+	if _, _, ok := fs.match("login"); !ok {
 		t.Fatal("the login rule did not fire")
 	}
-	if _, ok := fs.match("login"); ok || fs.routes.Load() != 0 {
+	if _, _, ok := fs.match("login"); ok || fs.routes.Load() != 0 {
 		t.Fatalf("a used-up rule fired again, or left routes = %b", fs.routes.Load())
 	}
 }

@@ -77,6 +77,10 @@ func FuzzAPIRequest(f *testing.F) {
 	f.Add("POST", "/_mock/sessions", "application/json", `{"username":"john@API","access_ttl":"-5s"}`)
 	f.Add("POST", "/_mock/clock", "application/json", `{"advance":"9999999h"}`)
 	f.Add("POST", "/_mock/accounts", "application/json", `{"username":"john@API","password":"x"}`)
+	f.Add("POST", "/_mock/faults", "application/json", `{"route":"refresh","collide":2,"timeout":"1ms","times":1}`)
+	f.Add("POST", "/_mock/faults", "application/json", `{"route":"login","status":503,"retry_after":"1s","after":true}`)
+	f.Add("POST", "/_mock/settings", "application/json", `{"refresh_grace":"1s","session_leak_threshold":1e9}`)
+	f.Add("GET", "/_mock/findings", "", "")
 	s := fuzzServer(f)
 	h := s.Handler()
 	f.Fuzz(func(t *testing.T, method, path, contentType, body string) {

@@ -43,6 +43,14 @@ func readJSONBody(r *http.Request) (map[string]json.RawMessage, *Error) {
 // twice is refused: parsers disagree on which one counts, and a request
 // that means two things is not one to guess at.
 func decodeObject(body []byte) (map[string]json.RawMessage, *Error) {
+	if obj, e, ok := decodePlainObject(body); ok {
+		return obj, e
+	}
+	return decodeAnyObject(body)
+}
+
+// decodeAnyObject is decodeObject for any body, through encoding/json.
+func decodeAnyObject(body []byte) (map[string]json.RawMessage, *Error) {
 	notJSON := apiErr(CodeInvalidJSON, "request body is not valid JSON")
 	dec := json.NewDecoder(bytes.NewReader(body))
 	tok, err := dec.Token()
@@ -92,6 +100,9 @@ func stringField(obj map[string]json.RawMessage, name string) (string, *Error) {
 	if !utf8.Valid(raw) {
 		return "", apiErr(CodeInvalidField, "%s must be valid UTF-8", name)
 	}
+	if plainString(raw) {
+		return string(raw[1 : len(raw)-1]), nil
+	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", apiErr(CodeInvalidField, "%s must be a string", name)
@@ -128,4 +139,98 @@ func validateCredentials(username, password string) *Error {
 		return apiErr(CodeInvalidField, "%s", err.Error())
 	}
 	return nil
+}
+
+// decodePlainObject is decodeObject's fast path for the usual body of
+// register and login: an object whose values are all strings of printable
+// ASCII without escapes, such as {"username":"john@API","password":"…"}.
+// It returns ok false for anything else, which the general parser then
+// decides; for what it accepts, it answers as that parser does.
+func decodePlainObject(body []byte) (obj map[string]json.RawMessage, e *Error, ok bool) {
+	i := 0
+	skip := func() {
+		for i < len(body) && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r') {
+			i++
+		}
+	}
+	str := func() ([]byte, bool) { // a quoted string, quotes included
+		if i >= len(body) || body[i] != '"' {
+			return nil, false
+		}
+		start := i
+		for i++; i < len(body); i++ {
+			switch c := body[i]; {
+			case c == '"':
+				i++
+				return body[start:i], true
+			case c < 0x20 || c > 0x7e || c == '\\':
+				return nil, false
+			}
+		}
+		return nil, false
+	}
+	skip()
+	if i >= len(body) || body[i] != '{' {
+		return nil, nil, false
+	}
+	i++
+	obj = make(map[string]json.RawMessage, 2)
+	for first := true; ; first = false {
+		skip()
+		if i < len(body) && body[i] == '}' && first {
+			i++
+			break
+		}
+		name, ok := str()
+		if !ok {
+			return nil, nil, false
+		}
+		skip()
+		if i >= len(body) || body[i] != ':' {
+			return nil, nil, false
+		}
+		i++
+		skip()
+		value, ok := str()
+		if !ok {
+			return nil, nil, false
+		}
+		key := string(name[1 : len(name)-1])
+		if _, seen := obj[key]; seen && e == nil {
+			e = apiErr(CodeInvalidJSON, "request body has %q twice", key)
+		}
+		obj[key] = json.RawMessage(value)
+		skip()
+		if i < len(body) && body[i] == ',' {
+			i++
+			continue
+		}
+		if i < len(body) && body[i] == '}' {
+			i++
+			break
+		}
+		return nil, nil, false
+	}
+	skip()
+	if i != len(body) {
+		return nil, nil, false
+	}
+	if e != nil {
+		return nil, e, true
+	}
+	return obj, nil, true
+}
+
+// plainString reports whether raw is a JSON string of printable ASCII
+// without escapes: its value is then the bytes between the quotes.
+func plainString(raw []byte) bool {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return false
+	}
+	for _, c := range raw[1 : len(raw)-1] {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

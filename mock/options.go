@@ -47,6 +47,12 @@ type config struct {
 	saveInterval    time.Duration
 	journalSize     int
 	readTimeout     time.Duration
+	loginCache      bool
+	maxTenants      int
+	tenantIdleTTL   time.Duration
+	refreshGrace    time.Duration // settings.go
+	leakThreshold   int
+	failOn          []FindingKind // findings.go
 }
 
 // WithAccessTTL sets the lifetime of access tokens (default 15m).
@@ -211,6 +217,43 @@ func WithReadTimeout(d time.Duration) Option {
 			return fmt.Errorf("read timeout %v: must be at least 10ms", d)
 		}
 		c.readTimeout = d
+		return nil
+	}
+}
+
+// WithLoginCache turns the login cache on or off (default on). With it, a
+// login whose password has verified before for the same account (and the
+// same password hash) skips bcrypt: the server keeps an HMAC of the
+// password, keyed with a random key of its own, in memory only. Wrong
+// passwords, lockout and register cost what they always did. Turn it off
+// for bcrypt's cost on every login, as a real server pays.
+func WithLoginCache(on bool) Option {
+	return func(c *config) error { c.loginCache = on; return nil }
+}
+
+// WithMaxTenants bounds how many tenants (NewTenant, POST /_mock/tenants)
+// the server holds at once (default 1000; 0 turns tenants off). One more
+// is refused with 429000.
+func WithMaxTenants(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("max tenants %d: must not be negative", n)
+		}
+		c.maxTenants = n
+		return nil
+	}
+}
+
+// WithTenantIdleTTL ends a tenant that has had no request for d (default
+// 1h; 0 keeps tenants until they are ended), so that CI workers that never
+// end theirs do not fill the server up. Idle time runs on the base clock
+// (WithClock), not on any server's advanced clock.
+func WithTenantIdleTTL(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("tenant idle TTL %v: must not be negative", d)
+		}
+		c.tenantIdleTTL = d
 		return nil
 	}
 }

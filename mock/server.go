@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -33,6 +34,14 @@ type Server struct {
 	sessions *sessions
 	faults   *faults
 	journal  *journal
+	findings findings
+	settings settings
+	start0   Settings // the settings Reset brings back
+
+	tenants  tenants      // the tenants this server serves under /t/{id}
+	parent   *Server      // for a tenant: the server that serves it
+	tenantID string       // for a tenant: its id
+	used     atomic.Int64 // for a tenant: when a request last came, unix ns on the base clock
 
 	httpSrv  *http.Server
 	stop     chan struct{}
@@ -57,6 +66,9 @@ func New(opts ...Option) (*Server, error) {
 		admin:           true,
 		journalSize:     DefaultJournalSize,
 		readTimeout:     DefaultReadTimeout,
+		loginCache:      true,
+		maxTenants:      DefaultMaxTenants,
+		tenantIdleTTL:   DefaultTenantIdleTTL,
 	}
 	for _, opt := range opts {
 		if err := opt(&cfg); err != nil {
@@ -69,33 +81,54 @@ func New(opts ...Option) (*Server, error) {
 	if !cfg.noSeed && len(cfg.seeds) == 0 {
 		cfg.seeds = []seedAccount{{ExampleUsername, ExamplePassword}}
 	}
-	if cfg.secret == nil {
-		cfg.secret = make([]byte, 32)
-		_, _ = rand.Read(cfg.secret)
+	s, err := newServer(cfg)
+	if err != nil {
+		return nil, err
 	}
+	s.bg.Add(1)
+	go s.background()
+	return s, nil
+}
+
+// newServer builds a server from a checked configuration, without its
+// background work: a tenant has none of its own.
+func newServer(cfg config) (*Server, error) {
+	start0, err := cfg.startSettings()
+	if err != nil {
+		return nil, err
+	}
+	// One read of the OS's generator for the signing secret (unless given)
+	// and the login cache's key, which never leaves this process's memory.
+	random := make([]byte, 64)
+	_, _ = rand.Read(random)
+	if cfg.secret == nil {
+		cfg.secret = random[:32:32]
+	}
+	cacheKey := random[32:]
 	s := &Server{
 		cfg:      cfg,
 		clock:    clock{base: cfg.now},
 		signer:   newSigner(cfg.secret, cfg.issuer),
 		log:      cfg.logger,
-		accounts: newAccounts(),
+		accounts: newAccounts(cfg.loginCache, cacheKey),
 		sessions: newSessions(),
 		faults:   newFaults(),
 		journal:  newJournal(cfg.journalSize),
 		stop:     make(chan struct{}),
 		sweepInt: time.Minute,
+		start0:   start0,
 	}
+	s.settings.set(start0)
 	if cfg.statePath != "" {
 		if err := s.loadState(cfg.statePath); err != nil {
 			return nil, err
 		}
+		s.sessions.recount(s.clock.Now().Unix())
 	}
 	if err := s.addSeeds(); err != nil {
 		return nil, err
 	}
 	s.handler = s.routes()
-	s.bg.Add(1)
-	go s.background()
 	return s, nil
 }
 
@@ -141,6 +174,7 @@ func Start(t TB, opts ...Option) *Server {
 		t.Fatalf("mock: listening on a loopback port: %v", err)
 	}
 	s.start(ln)
+	s.failOnFindingsAtCleanup(t) // runs after Close
 	t.Cleanup(s.Close)
 	return s
 }
@@ -154,6 +188,7 @@ func (s *Server) Serve(ln net.Listener) {
 
 func (s *Server) start(ln net.Listener) {
 	s.URL = "http://" + displayAddr(ln.Addr())
+	s.setTenantURLs()
 	s.httpSrv = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.cfg.readTimeout / 3,
@@ -209,6 +244,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closed = true
 	close(s.stop)
 	s.closeMu.Unlock()
+	if s.parent != nil {
+		s.parent.tenants.remove(s.tenantID, s)
+	}
+	// A tenant's requests in flight are the parent's: closing the tenants
+	// first cuts their delay faults short too.
+	s.closeTenants()
 
 	var err error
 	if s.httpSrv != nil {
@@ -243,6 +284,7 @@ func (s *Server) background() {
 			return
 		case <-sweep.C:
 			s.Sweep()
+			s.sweepTenants()
 		case <-save:
 			if err := s.SaveState(); err != nil {
 				s.log.Error("saving state", "path", s.cfg.statePath, "err", err)
@@ -255,7 +297,7 @@ func (s *Server) background() {
 // server's clock and returns how many it deleted. It runs every minute and
 // after every Advance; tests may call it to make the state settle.
 func (s *Server) Sweep() int {
-	return s.sessions.sweep(s.clock.Now().Unix())
+	return s.sessions.sweep(s.clock.Now().Unix(), s.settings.refreshGrace())
 }
 
 func (s *Server) addSeeds() error {
@@ -263,7 +305,9 @@ func (s *Server) addSeeds() error {
 		if s.accounts.lookup(seed.username) != nil {
 			continue // kept from the state file
 		}
-		if _, e := s.accounts.add(seed.username, seed.password, s.cfg.bcryptCost); e != nil && e != errUsernameTaken {
+		// The hash is made on first use: a server that nobody logs in to
+		// with a password starts without paying for bcrypt.
+		if e := s.accounts.addSeed(seed.username, seed.password, s.cfg.bcryptCost); e != nil && e != errUsernameTaken {
 			return fmt.Errorf("mock: seed %q: %s", seed.username, e.Message)
 		}
 	}

@@ -164,6 +164,10 @@ func decodeState(b []byte) (*stateFile, error) {
 
 // snapshot returns the state of the server.
 func (s *Server) snapshot() *stateFile {
+	// A seed's hash is made on first use, and the file holds hashes, never
+	// a password. (Hashing can fail only for a password or cost that the
+	// options have already refused.)
+	_ = s.accounts.hashSeeds()
 	st := &stateFile{Version: stateVersion, Accounts: []stateAccount{}, Sessions: []stateSession{}}
 	s.accounts.mu.RLock()
 	for _, acc := range s.accounts.byName {

@@ -182,7 +182,8 @@ const tokenResultSize = 1024
 // check verifies a token in the contract's order: malformed, bad
 // signature, wrong algorithm or another issuer → CodeBadToken; expired →
 // CodeTokenExpired; a type not in want → CodeBadToken. The session is
-// checked by the caller.
+// checked by the caller. An expired token's claims are returned with the
+// error; they are signed.
 func (s *signer) check(token string, now time.Time, want ...string) (*claims, *Error) {
 	var c claims
 	if !s.verifyOwn(token, &c) {
@@ -196,7 +197,7 @@ func (s *signer) check(token string, now time.Time, want ...string) (*claims, *E
 		return nil, errBadToken
 	}
 	if now.Unix() >= c.ExpiresAt {
-		return nil, errTokenExpired
+		return &c, errTokenExpired // the claims say whose token it was (findings)
 	}
 	for _, t := range want {
 		if c.Type == t {

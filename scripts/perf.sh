@@ -39,6 +39,9 @@ load refresh -route refresh
 load logout -route logout -logout-sessions 300000
 load login -route login -floor=false
 load delay-check -route delay-check -floor=false -runs 12 -duration 4s # paired passes, alternating order
+load login-repeat -route login-repeat # one account's logins at dyormock's default options
+load startup -route startup -execs 20  # builds dyormock and a bare Go program, then execs each
+load tenants -route tenants            # 1,000 tenants created, their heap, then ended
 
 # dyormock in its own process, with the floor in its own process too.
 url_file="$bin/url"
@@ -55,6 +58,10 @@ mock_pid=
 
 echo "--- memory: 1,000,000 live sessions"
 go test -run '^$' -bench LiveSessionMemory -benchtime 1x -count 3 ./mock/ | tee "$out/memory.txt" | grep Benchmark
+echo "--- start-up against httptest, memory of an idle server, tenants"
+go test -run '^$' -bench 'Startup' -benchtime 2000x ./mock/ | tee "$out/startup.txt" | grep Benchmark
+go test -run '^$' -bench 'IdleServerMemory|TenantMemory' -benchtime 1x ./mock/ | tee "$out/idle-memory.txt" | grep Benchmark
+go test -run '^$' -bench 'NewTenant' -benchtime 3000x ./mock/ | tee "$out/tenant-create.txt" | grep Benchmark
 echo "--- handler benchmarks"
-go test -run '^$' -bench 'Refresh$|Logout$|Floor' -benchmem -benchtime 20000x -count 6 ./mock/ | tee "$out/handlers.txt" | grep Benchmark
+go test -run '^$' -bench 'Refresh$|Logout$|LoginRepeat$|Floor' -benchmem -benchtime 20000x -count 6 ./mock/ | tee "$out/handlers.txt" | grep Benchmark
 echo "figures in $out"

@@ -107,7 +107,8 @@ func TestExchanges(t *testing.T) {
 	accounts := `{"ok":true,"result":{"accounts":[` +
 		`{"id":"a1","username":"john@API","locked_until":null},` +
 		`{"id":"a2","username":"jane@API","locked_until":"2026-01-01T12:15:00Z"}]}}`
-	fault := `{"route":"login","status":503,"delay":"2s","drop":false,"truncate":false,"times":2,"probability":0}`
+	fault := `{"id":"f1","route":"login","status":503,"retry_after":"0s","delay":"2s","drop":false,"truncate":false,` +
+		`"after":false,"collide":0,"timeout":"0s","times":2,"remaining":2,"held":0,"probability":0}`
 	cases := []exchange{
 		// The four routes answering as they should.
 		{name: "login ok", handler: answer(200, tokenPair), method: "POST", path: "/api/v1/account/login", body: goodCreds},

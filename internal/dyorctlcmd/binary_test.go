@@ -184,7 +184,7 @@ func TestBinaryNoTerminal(t *testing.T) {
 func TestBinaryConcurrentToken(t *testing.T) {
 	t.Parallel()
 	const procs = 20
-	srv := mock.Start(t, mock.WithBcryptCost(4)) // the real clock: the server and the CLI agree
+	srv := mock.Start(t, mock.WithBcryptCost(4), mock.FailOnFindings()) // the real clock: the server and the CLI agree
 	dir := filepath.Join(t.TempDir(), "cfg")
 	c := &cli{t: t, srv: srv, dir: dir}
 	// An access token that lives 1 s; the ones refresh issues live 15 min.
@@ -192,6 +192,13 @@ func TestBinaryConcurrentToken(t *testing.T) {
 	waitUntil(t, 5*time.Second, "the access token to expire", func() bool {
 		return time.Now().After(stored.AccessExpiresAt.Add(10 * time.Millisecond))
 	})
+
+	// Were two processes to refresh, this rule would hold them until both
+	// came and let them collide; the one refresh that comes goes alone at
+	// its timeout.
+	if err := srv.AddFault(mock.Fault{Route: "refresh", Collide: 2, Timeout: 300 * time.Millisecond, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
 
 	env := binEnv(t, dir)
 	cmds := make([]*exec.Cmd, procs)
@@ -241,6 +248,9 @@ func TestBinaryConcurrentToken(t *testing.T) {
 	}
 	if hasCode(srv, 401004) {
 		t.Error("a refresh was answered 401004: a refresh token was presented twice")
+	}
+	if j := srv.RequestsWhere(mock.RequestFilter{Route: "refresh"}); len(j) != 1 || j[0].Collision != mock.CollisionTimeout {
+		t.Errorf("refreshes = %+v; want one, let go alone at the collision rule's timeout", j)
 	}
 	claims, err := client.ParseTokens(token, token)
 	if err != nil {

@@ -45,16 +45,40 @@ type cli struct {
 	setup func(*Factory)
 }
 
+// suiteFindings are the findings that fail every test of the package:
+// dyorctl never reuses a refresh token, presents an expired token or leaks
+// sessions. An early refresh is checked where dyorctl decides to refresh
+// (TestAutomaticRefreshIsNeverEarly, the fault tests): "dyorctl refresh"
+// right after login is the user's wish.
+var suiteFindings = []mock.FindingKind{mock.FindingReuse, mock.FindingExpiredToken, mock.FindingSessionLeak}
+
 // newCLI starts a mock (bcrypt cost 4, plus opts) and an empty config dir.
+// The mock fails the test at cleanup on any of suiteFindings; a test
+// narrows the check with allowing, or widens it with its own
+// mock.FailOnFindings (a later option counts).
 func newCLI(t *testing.T, opts ...mock.Option) *cli {
 	t.Helper()
-	srv := mock.Start(t, append([]mock.Option{mock.WithBcryptCost(4)}, opts...)...)
+	srv := mock.Start(t, append([]mock.Option{mock.WithBcryptCost(4), mock.FailOnFindings(suiteFindings...)}, opts...)...)
 	return &cli{
 		t:   t,
 		srv: srv,
 		dir: filepath.Join(t.TempDir(), "dyorctl"),
 		env: map[string]string{},
 	}
+}
+
+// allowing is mock.FailOnFindings of suiteFindings but the given ones.
+func allowing(kinds ...mock.FindingKind) mock.Option {
+	var rest []mock.FindingKind
+	for _, k := range suiteFindings {
+		if !slices.Contains(kinds, k) {
+			rest = append(rest, k)
+		}
+	}
+	if len(rest) == 0 {
+		panic("allowing every finding: FailOnFindings() with no kind means all")
+	}
+	return mock.FailOnFindings(rest...)
 }
 
 // run runs dyorctl with --server and --config-dir set, stdin as given.

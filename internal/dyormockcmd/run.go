@@ -35,6 +35,7 @@ type serveOptions struct {
 	urlFile         string
 	accessTTL       time.Duration
 	refreshTTL      time.Duration
+	refreshGrace    time.Duration
 	bcryptCost      int
 	secret          string
 	issuer          string
@@ -47,6 +48,9 @@ type serveOptions struct {
 	state           string
 	stateInterval   time.Duration
 	admin           bool
+	loginCache      bool
+	maxTenants      int
+	tenantIdleTTL   time.Duration
 }
 
 // Run is dyormock's main, with its world passed in so tests can run it in
@@ -77,7 +81,9 @@ func NewRootCmd(ctx context.Context, stdout, stderr io.Writer, getenv func(strin
 		Long: `dyormock serves the DYOR account API (register, login, refresh, logout under
 /api/v1/account) from memory, with a control plane under /_mock/ to list and add
 accounts, mint and revoke sessions, inject faults, move the clock and read the
-request journal.
+request journal. POST /_mock/tenants makes a tenant: an isolated mock of its own
+(accounts, sessions, clock, faults, journal, signing secret) served under
+/t/{id}, so that parallel test workers can share one dyormock.
 
 When it is ready it prints exactly one line on stdout,
   dyormock listening on http://HOST:PORT
@@ -92,6 +98,13 @@ A flag beats its variable.`,
 
   # fast, short-lived tokens for tests, two accounts of your own
   dyormock --bcrypt-cost 4 --access-ttl 30s --seed alice:password1 --seed bob:password2
+
+  # one container for parallel CI workers: each takes a tenant of its own
+  dyormock --addr 0.0.0.0:8080 --max-tenants 64
+  curl -s -X POST http://127.0.0.1:8080/_mock/tenants   # answers its id and base_url
+
+  # bcrypt on every login, as a real server pays
+  dyormock --login-cache=false
 
   # keep accounts and tokens across restarts
   dyormock --state /var/lib/dyormock/state.json --secret "$DYORMOCK_SECRET"`,
@@ -118,6 +131,7 @@ A flag beats its variable.`,
 	f.StringVar(&o.urlFile, "url-file", "", "write the server's URL to this file once it is ready")
 	f.DurationVar(&o.accessTTL, "access-ttl", mock.DefaultAccessTTL, "lifetime of access tokens")
 	f.DurationVar(&o.refreshTTL, "refresh-ttl", mock.DefaultRefreshTTL, "lifetime of refresh tokens and sessions")
+	f.DurationVar(&o.refreshGrace, "refresh-grace", 0, "for this long after a rotation, answer the previous refresh token with the same pair (0 = strict)")
 	f.IntVar(&o.bcryptCost, "bcrypt-cost", 10, "bcrypt cost of password hashes (4 is fast, for tests)")
 	f.StringVar(&o.secret, "secret", "", "HS256 signing secret (default: random per start, so tokens die with the process)")
 	f.StringVar(&o.issuer, "issuer", mock.DefaultIssuer, "iss claim of issued tokens")
@@ -130,6 +144,9 @@ A flag beats its variable.`,
 	f.StringVar(&o.state, "state", "", "load state from this file at start and save it on shutdown and periodically")
 	f.DurationVar(&o.stateInterval, "state-interval", 30*time.Second, "how often to save --state (0 = only on shutdown)")
 	f.BoolVar(&o.admin, "admin", true, "serve the /_mock/ control plane")
+	f.BoolVar(&o.loginCache, "login-cache", true, "skip bcrypt on a login whose password verified before (false: bcrypt on every login)")
+	f.IntVar(&o.maxTenants, "max-tenants", mock.DefaultMaxTenants, "most tenants (POST /_mock/tenants) held at once; 0 turns tenants off")
+	f.DurationVar(&o.tenantIdleTTL, "tenant-idle-ttl", mock.DefaultTenantIdleTTL, "end a tenant that has had no request for this long (0 = never)")
 
 	cmd.AddCommand(newHealthcheckCmd(ctx, stdout, getenv), newVersionCmd(stdout))
 	return cmd
@@ -174,10 +191,14 @@ func (o *serveOptions) mockOptions(logger *slog.Logger) ([]mock.Option, error) {
 	opts := []mock.Option{
 		mock.WithAccessTTL(o.accessTTL),
 		mock.WithRefreshTTL(o.refreshTTL),
+		mock.WithRefreshGrace(o.refreshGrace),
 		mock.WithBcryptCost(o.bcryptCost),
 		mock.WithIssuer(o.issuer),
 		mock.WithLockout(o.lockoutAttempts, o.lockoutDuration),
 		mock.WithAdmin(o.admin),
+		mock.WithLoginCache(o.loginCache),
+		mock.WithMaxTenants(o.maxTenants),
+		mock.WithTenantIdleTTL(o.tenantIdleTTL),
 		mock.WithLogger(logger),
 	}
 	if o.secret != "" {
@@ -252,7 +273,7 @@ func serve(ctx context.Context, o *serveOptions, stdout, stderr io.Writer) error
 		}
 	}
 	fmt.Fprintf(stdout, "dyormock listening on %s\n", srv.URL)
-	logger.Info("ready", "url", srv.URL, "admin", o.admin, "state", o.state)
+	logger.Info("ready", "url", srv.URL, "admin", o.admin, "state", o.state, "login_cache", o.loginCache, "max_tenants", o.maxTenants)
 
 	<-ctx.Done()
 	logger.Info("shutting down")

@@ -168,6 +168,40 @@ func TestEnvironmentAndFlags(t *testing.T) {
 	}
 }
 
+// The rotation grace comes from --refresh-grace or DYORMOCK_REFRESH_GRACE
+// (the flag beats the variable) and shows in the settings.
+func TestRefreshGraceFlagAndEnv(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"default", nil, nil, "0s"},
+		{"env", map[string]string{"DYORMOCK_REFRESH_GRACE": "5s"}, nil, "5s"},
+		{"flag beats env", map[string]string{"DYORMOCK_REFRESH_GRACE": "5s"}, []string{"--refresh-grace", "1m"}, "1m0s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := startDyormock(t, tc.env, append([]string{"--addr", "127.0.0.1:0", "--bcrypt-cost", "4"}, tc.args...)...)
+			resp, err := http.Get(r.url + "/_mock/settings")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var got struct {
+				Result struct {
+					RefreshGrace string `json:"refresh_grace"`
+				}
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || got.Result.RefreshGrace != tc.want {
+				t.Fatalf("refresh_grace = %q (%v), want %q", got.Result.RefreshGrace, err, tc.want)
+			}
+		})
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -183,6 +217,8 @@ func TestUsageErrors(t *testing.T) {
 		{"bad log level", nil, []string{"--log-level", "loud"}, "--log-level"},
 		{"bad cost", nil, []string{"--bcrypt-cost", "99"}, "bcrypt cost"},
 		{"extra argument", nil, []string{"serve"}, "unknown command"},
+		{"grace over the refresh TTL", nil, []string{"--refresh-ttl", "1m", "--refresh-grace", "2m"}, "refresh grace 2m0s"},
+		{"bad grace env", map[string]string{"DYORMOCK_REFRESH_GRACE": "soon"}, nil, "DYORMOCK_REFRESH_GRACE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

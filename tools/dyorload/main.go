@@ -55,12 +55,24 @@ type config struct {
 	runs         int // passes over every target
 	maxSessions  int
 	client       string // "wire" or "net/http"
+
+	// The figures at CI scale (ci.go).
+	dyormock    string // -route startup: the binary to exec ("" builds one)
+	execs       int    // -route startup: execs of each program per pass
+	tenants     int    // -route tenants: tenants created per pass
+	defaultURL  string // -route login-repeat: a server at dyormock's default options
+	inProcess   bool   // the server runs in this process (its heap can be read)
+	bareBin     string // built once per run by -route startup
+	dyormockBin string
 }
 
 func main() {
 	var c config
 	flag.StringVar(&c.url, "url", "", "base URL of a running dyormock (default: start one in process)")
-	flag.StringVar(&c.route, "route", "refresh", "route to load: register, login, refresh, logout, mix, or delay-check (refresh with and without delayed logins in flight)")
+	flag.StringVar(&c.route, "route", "refresh", "route to load: register, login, refresh, logout, mix, delay-check (refresh with and without delayed logins in flight), login-repeat (one account's logins at the default options, after its first), startup (exec-to-ready of dyormock against a bare Go program), or tenants (creating them)")
+	flag.StringVar(&c.dyormock, "dyormock", "", "the dyormock binary that -route startup execs (default: build ./cmd/dyormock of the module here, in the same run as the bare program)")
+	flag.IntVar(&c.execs, "execs", 20, "-route startup: execs of each program per pass")
+	flag.IntVar(&c.tenants, "tenants", mock.DefaultMaxTenants, "-route tenants: tenants created per pass")
 	flag.IntVar(&c.workers, "workers", 32, "concurrent workers, one connection and one session chain each")
 	flag.DurationVar(&c.duration, "duration", 5*time.Second, "how long to load each target")
 	flag.IntVar(&c.requests, "requests", 0, "requests per worker and target: when set, each target ends after that many instead of after -duration")
@@ -117,9 +129,12 @@ type Result struct {
 	P99ms      float64 `json:"p99_ms"`
 	Maxms      float64 `json:"max_ms"`
 	Ratio      float64 `json:"ratio,omitempty"`
-	RatioTo    string  `json:"ratio_to,omitempty"` // the baseline of Ratio: "floor", or the bcrypt bound for login
-	FirstError string  `json:"first_error,omitempty"`
-	Passes     []Pass  `json:"passes,omitempty"` // with -runs > 1: each pass's figures
+	// HeapPerTenant is the heap one tenant holds, for -route tenants
+	// against the server in this process.
+	HeapPerTenant float64 `json:"heap_bytes_per_tenant,omitempty"`
+	RatioTo       string  `json:"ratio_to,omitempty"` // the baseline of Ratio: "floor", or the bcrypt bound for login
+	FirstError    string  `json:"first_error,omitempty"`
+	Passes        []Pass  `json:"passes,omitempty"` // with -runs > 1: each pass's figures
 }
 
 // Pass is one pass's figures of a target, when figures are medians.
@@ -137,11 +152,19 @@ type Report struct {
 	Runs     int      `json:"runs"` // passes; figures are medians over them
 	Workers  int      `json:"workers"`
 	Duration string   `json:"duration"`
+	Route    string   `json:"route"`
 	Results  []Result `json:"results"`
 }
 
 func (r Report) writeText(w io.Writer) {
-	fmt.Fprintf(w, "%d workers (%s client), %s per target; server %s, floor %s\n", r.Workers, r.Client, r.Duration, r.Server, r.Floor)
+	switch r.Route {
+	case "startup":
+		fmt.Fprintln(w, "exec to readiness line, alternating the two programs; ratio of the medians")
+	case "tenants":
+		fmt.Fprintf(w, "tenants created one after another on one connection; server %s\n", r.Server)
+	default:
+		fmt.Fprintf(w, "%d workers (%s client), %s per target; server %s, floor %s\n", r.Workers, r.Client, r.Duration, r.Server, r.Floor)
+	}
 	if r.Runs > 1 {
 		fmt.Fprintf(w, "medians of %d passes (requests and failures are totals, max the largest)\n", r.Runs)
 	}
@@ -156,6 +179,11 @@ func (r Report) writeText(w io.Writer) {
 			res.Throughput, res.P50ms, res.P99ms, res.Maxms, ratio)
 	}
 	tw.Flush()
+	for _, res := range r.Results {
+		if res.HeapPerTenant > 0 {
+			fmt.Fprintf(w, "%s: %.0f heap bytes per tenant\n", res.Target, res.HeapPerTenant)
+		}
+	}
 	for _, res := range r.Results {
 		if res.FirstError != "" {
 			fmt.Fprintf(w, "%s: first failure: %s\n", res.Target, res.FirstError)
@@ -173,21 +201,40 @@ func run(ctx context.Context, c config) (Report, error) {
 	server := c.url
 	if c.url == "" {
 		server = "in-process"
-		srv, err := mock.New(mock.WithBcryptCost(c.bcryptCost), mock.WithLockout(0, 0))
+		// Without the login cache: the login route measures bcrypt.
+		url, stop, err := serveInProcess(mock.WithBcryptCost(c.bcryptCost), mock.WithLockout(0, 0),
+			mock.WithLoginCache(false), mock.WithMaxTenants(max(c.tenants, mock.DefaultMaxTenants)))
 		if err != nil {
 			return Report{}, err
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		defer stop()
+		c.url, c.inProcess = url, true
+		if c.route == "login-repeat" {
+			// At dyormock's default options, as the figure is defined.
+			url, stop, err := serveInProcess()
+			if err != nil {
+				return Report{}, err
+			}
+			defer stop()
+			c.defaultURL = url
+		}
+	}
+	if c.defaultURL == "" {
+		c.defaultURL = c.url
+	}
+	if c.route == "startup" {
+		dir, err := os.MkdirTemp("", "dyorload-startup-")
 		if err != nil {
 			return Report{}, err
 		}
-		srv.Serve(ln)
-		defer srv.Close()
-		c.url = srv.URL
+		defer os.RemoveAll(dir)
+		if c.bareBin, c.dyormockBin, err = startupBinaries(ctx, c, dir); err != nil {
+			return Report{}, err
+		}
 	}
 	c.url = strings.TrimSuffix(c.url, "/")
 	control := &httpClient{client: newClient(1), base: c.url} // for the control plane
-	rep := Report{Server: server, Floor: "in-process", Client: c.client, Workers: c.workers, Duration: c.duration.String()}
+	rep := Report{Server: server, Floor: "in-process", Client: c.client, Workers: c.workers, Duration: c.duration.String(), Route: c.route}
 
 	if c.floorProcess {
 		rep.Floor = "own process"
@@ -208,6 +255,12 @@ func run(ctx context.Context, c config) (Report, error) {
 // measureOnce measures the floor and then each route once, with ratios
 // against the floor (or, for login, the bcrypt bound) of the same pass.
 func measureOnce(ctx context.Context, c config, control requester, pass int) ([]Result, error) {
+	switch c.route { // measured against their own baselines
+	case "startup":
+		return measureStartup(ctx, c, c.bareBin, c.dyormockBin)
+	case "tenants":
+		return measureTenants(ctx, c, control, c.inProcess)
+	}
 	var results []Result
 	var floor *Result
 	if c.floor {
@@ -302,6 +355,7 @@ func medians(runs [][]Result) []Result {
 		m.P50ms = median(col, func(x Result) float64 { return x.P50ms })
 		m.P99ms = median(col, func(x Result) float64 { return x.P99ms })
 		m.Ratio = median(col, func(x Result) float64 { return x.Ratio })
+		m.HeapPerTenant = median(col, func(x Result) float64 { return x.HeapPerTenant })
 		out[i] = m
 	}
 	return out
@@ -511,6 +565,8 @@ func load(ctx context.Context, c config, route string) (Result, error) {
 				return err
 			}, nil
 		})
+	case "login-repeat":
+		return loadLoginRepeat(ctx, c, c.defaultURL)
 	case "register":
 		var n atomic.Int64
 		prefix := fmt.Sprintf("load-%d-", time.Now().UnixNano()%1e9)
@@ -522,7 +578,7 @@ func load(ctx context.Context, c config, route string) (Result, error) {
 			}, nil
 		})
 	}
-	return Result{}, fmt.Errorf("unknown -route %q: want register, login, refresh, logout or mix", route)
+	return Result{}, fmt.Errorf("unknown -route %q: want register, login, refresh, logout, mix, delay-check, login-repeat, startup or tenants", route)
 }
 
 var errExhausted = errors.New("no minted session left")
@@ -655,4 +711,20 @@ func tokenField(body []byte, which string) (string, error) {
 		return "", fmt.Errorf("no %s token in the answer", which)
 	}
 	return string(v[:end]), nil
+}
+
+// serveInProcess starts dyormock's server in this process on a loopback
+// port.
+func serveInProcess(opts ...mock.Option) (url string, stop func(), err error) {
+	srv, err := mock.New(opts...)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		srv.Close()
+		return "", nil, err
+	}
+	srv.Serve(ln)
+	return srv.URL, srv.Close, nil
 }
