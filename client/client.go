@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -42,6 +43,7 @@ type Client struct {
 	margin    time.Duration
 	marginSet bool
 	now       func() time.Time
+	retries   int // resends after a dial error, or a 429/503 with Retry-After
 
 	mu      sync.Mutex
 	flights map[string]*flight // refreshes in progress, by kind and token
@@ -113,6 +115,25 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
+// WithRetries sets how many times a request is sent again (default 2):
+// after a dial error, which proves the request never reached the server
+// (connection refused, no route, a dial timeout), with a backoff that
+// doubles from 250 ms; and for register and login, after a 429 or 503
+// answer that carries Retry-After, once that time has passed (at most
+// 30 s, and never beyond the context's deadline). Nothing else is ever
+// resent: in particular a refresh whose answer was lost may have rotated
+// the session on the server, so it is never sent twice. 0 turns retries
+// off.
+func WithRetries(n int) Option {
+	return func(c *Client) error {
+		if n < 0 {
+			return fmt.Errorf("WithRetries: %d is negative", n)
+		}
+		c.retries = n
+		return nil
+	}
+}
+
 // New returns a client for the server at baseURL, such as
 // "https://www.dyorbackend.tk" or "http://127.0.0.1:8080" (scheme, host,
 // optional port and path prefix); the routes are under
@@ -130,6 +151,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		userAgent: defaultUserAgent(),
 		store:     NewMemoryStore(),
 		now:       time.Now,
+		retries:   defaultRetries,
 		flights:   make(map[string]*flight),
 	}
 	for _, opt := range opts {
@@ -284,11 +306,13 @@ func (r tokenResult) tokens(route string) (Tokens, error) {
 
 // Register creates an account. It does not log in.
 func (c *Client) Register(ctx context.Context, username, password string) error {
-	return c.call(ctx, routeRegister, "", api.Credentials{Username: username, Password: password}, nil)
+	_, err := c.call(ctx, routeRegister, "", api.Credentials{Username: username, Password: password}, nil)
+	return err
 }
 
 // Login checks the password, saves the new token pair in the store (with
-// Username set) and returns it. The request is sent from inside the store's
+// Username set, and ClockOffset measured from the answer's Date header)
+// and returns it. The request is sent from inside the store's
 // Update, so a store that must write a file makes sure it can before the
 // server creates a session (credstore prepares its write first), and a
 // store that cannot stops the login with nothing sent. If the tokens
@@ -298,7 +322,8 @@ func (c *Client) Login(ctx context.Context, username, password string) (Tokens, 
 	var t Tokens
 	_, err := c.store.Update(ctx, func(cur Tokens) (Tokens, error) {
 		var res tokenResult
-		if err := c.call(ctx, routeLogin, "", api.Credentials{Username: username, Password: password}, &res); err != nil {
+		ans, err := c.call(ctx, routeLogin, "", api.Credentials{Username: username, Password: password}, &res)
+		if err != nil {
 			return cur, err
 		}
 		got, err := res.tokens("login")
@@ -306,6 +331,7 @@ func (c *Client) Login(ctx context.Context, username, password string) (Tokens, 
 			return cur, err
 		}
 		got.Username = username
+		got.ClockOffset = ans.clockOffset
 		t = got
 		return got, nil
 	})
@@ -365,7 +391,7 @@ func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !t.AccessExpiresAt.After(c.now()) {
+	if !t.AccessExpiresAt.After(t.ServerNow(c.now())) {
 		return "", fmt.Errorf("the server issued an access token that expired already (at %s): check the clock",
 			t.AccessExpiresAt.Format(time.RFC3339))
 	}
@@ -389,19 +415,20 @@ func (c *Client) Logout(ctx context.Context) error {
 		if cur.IsZero() {
 			return Tokens{}, ErrNotLoggedIn
 		}
-		now := c.now()
+		now := cur.ServerNow(c.now())
 		if !cur.Valid(now) {
 			return Tokens{}, sessionExpired(cur)
 		}
 		if cur.AccessExpiresAt.After(now) {
-			err := c.call(ctx, routeLogout, cur.Access, nil, nil)
+			_, err := c.call(ctx, routeLogout, cur.Access, nil, nil)
 			var ae *APIError
 			// The clocks may disagree: the refresh token lives longer.
 			if !errors.As(err, &ae) || ae.Code != api.CodeTokenExpired {
 				return Tokens{}, err
 			}
 		}
-		return Tokens{}, c.call(ctx, routeLogout, cur.Refresh, nil, nil)
+		_, err := c.call(ctx, routeLogout, cur.Refresh, nil, nil)
+		return Tokens{}, err
 	})
 	return err
 }
@@ -425,9 +452,10 @@ func (c *Client) refreshMargin(t Tokens) time.Duration {
 	return m
 }
 
-// fresh reports whether t's access token expires after the margin.
+// fresh reports whether t's access token expires after the margin, on
+// the server's clock.
 func (c *Client) fresh(t Tokens) bool {
-	return t.Access != "" && t.AccessExpiresAt.After(c.now().Add(c.refreshMargin(t)))
+	return t.Access != "" && t.AccessExpiresAt.After(t.ServerNow(c.now()).Add(c.refreshMargin(t)))
 }
 
 // rotate refreshes the stored tokens under the store's lock if needed says
@@ -442,11 +470,12 @@ func (c *Client) rotate(ctx context.Context, needed func(Tokens) bool) (Tokens, 
 		if !needed(cur) {
 			return cur, nil
 		}
-		if !cur.Valid(c.now()) {
+		if !cur.Valid(cur.ServerNow(c.now())) {
 			return Tokens{}, sessionExpired(cur)
 		}
 		var res tokenResult
-		if err := c.call(ctx, routeRefresh, cur.Refresh, nil, &res); err != nil {
+		ans, err := c.call(ctx, routeRefresh, cur.Refresh, nil, &res)
+		if err != nil {
 			if isSessionRejected(err) {
 				return Tokens{}, err
 			}
@@ -457,6 +486,10 @@ func (c *Client) rotate(ctx context.Context, needed func(Tokens) bool) (Tokens, 
 			return cur, err
 		}
 		next.Username = cur.Username
+		next.ClockOffset = cur.ClockOffset
+		if ans.dated {
+			next.ClockOffset = ans.clockOffset
+		}
 		return next, nil
 	})
 }
@@ -533,23 +566,104 @@ func mustRoute(name string) api.Route {
 	return rt
 }
 
+// answer is what call learned from the server besides the result.
+type answer struct {
+	clockOffset time.Duration // the server's clock minus ours, from Date
+	dated       bool          // the answer had a Date header that parsed
+	retryAfter  time.Duration // from Retry-After; 0 when absent
+}
+
 // call sends one API request and decodes the answer into out (if not nil).
-// bearer, if not empty, goes in the Authorization header.
-func (c *Client) call(ctx context.Context, rt api.Route, bearer string, in, out any) error {
+// bearer, if not empty, goes in the Authorization header. It sends again
+// only where WithRetries says it is safe.
+func (c *Client) call(ctx context.Context, rt api.Route, bearer string, in, out any) (answer, error) {
 	route := rt.Name
-	var body io.Reader
+	var data []byte
 	if in != nil {
-		data, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("%s: encoding the request: %w", route, err)
+		var err error
+		if data, err = json.Marshal(in); err != nil {
+			return answer{}, fmt.Errorf("%s: encoding the request: %w", route, err)
 		}
+	}
+	// Register and login change nothing when the server turns them away
+	// as busy, so they may wait as the server asks.
+	busyRetry := rt == routeRegister || rt == routeLogin
+	for attempt := 0; ; attempt++ {
+		ans, err := c.callOnce(ctx, rt, bearer, data, in, out)
+		if err == nil || attempt >= c.retries || ctx.Err() != nil {
+			return ans, err
+		}
+		var wait time.Duration
+		switch {
+		case neverSent(err):
+			wait = defaultBackoff << attempt
+			wait = wait/2 + rand.N(wait/2+1) // jitter, so that clients retrying together spread out
+		case busyRetry && isBusy(err) && ans.retryAfter > 0 && ans.retryAfter <= maxRetryAfter:
+			wait = ans.retryAfter
+		default:
+			return ans, err
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return ans, err // waiting would only end in a timeout
+		}
+		if sleepCtx(ctx, wait) != nil {
+			return ans, err
+		}
+	}
+}
+
+const (
+	defaultRetries = 2
+	// defaultBackoff is the first wait after a dial error; it doubles.
+	defaultBackoff = 250 * time.Millisecond
+	// maxRetryAfter is the longest Retry-After that is waited for.
+	maxRetryAfter = 30 * time.Second
+)
+
+// neverSent reports whether err is a failure to connect, which proves the
+// request never reached the server: a dial error (connection refused, no
+// route, a dial timeout). A host that does not exist is not worth another
+// try.
+func neverSent(err error) bool {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "dial" {
+		return false
+	}
+	var dnsErr *net.DNSError
+	return !(errors.As(err, &dnsErr) && dnsErr.IsNotFound)
+}
+
+// isBusy reports a 429 or 503 answer.
+func isBusy(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusServiceUnavailable)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// callOnce sends the request once: in, already encoded as data, as its
+// body when not nil.
+func (c *Client) callOnce(ctx context.Context, rt api.Route, bearer string, data []byte, in, out any) (answer, error) {
+	route := rt.Name
+	hasBody := in != nil
+	var body io.Reader
+	if hasBody {
 		body = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, rt.Method, c.baseURL+rt.Path, body)
 	if err != nil {
-		return fmt.Errorf("%s: %w", route, err)
+		return answer{}, fmt.Errorf("%s: %w", route, err)
 	}
-	if in != nil {
+	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
 	} else if rt.Method == http.MethodGet {
 		// net/http sends a GET again by itself when a reused connection
@@ -567,18 +681,60 @@ func (c *Client) call(ctx context.Context, rt api.Route, bearer string, in, out 
 
 	resp, err := c.api.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %w", route, err)
+		return answer{}, fmt.Errorf("%s: %w", route, err)
 	}
+	received := c.now()
 	defer func() {
 		// Drain a little so the connection can be reused.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		_ = resp.Body.Close()
 	}()
+	var ans answer
+	ans.clockOffset, ans.dated = ClockOffset(resp.Header, received)
+	ans.retryAfter = retryAfter(resp.Header)
 	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	success := resp.StatusCode >= 200 && resp.StatusCode < 300
 	if readErr != nil && success {
-		return fmt.Errorf("%s: reading the answer (%s): %w", route, statusText(resp.StatusCode), readErr)
+		return ans, fmt.Errorf("%s: reading the answer (%s): %w", route, statusText(resp.StatusCode), readErr)
 	}
 	// A failure status says enough even when its body was cut short.
-	return decodeAnswer(resp.StatusCode, data, out, requestSecrets(bearer, in)...)
+	return ans, decodeAnswer(resp.StatusCode, data, out, requestSecrets(bearer, in)...)
+}
+
+// ClockOffset measures how far the clock of the server that sent h is
+// ahead of ours (negative: behind) from its Date header, for an answer
+// received at received on our clock. Servers stamp Date as the answer goes
+// out, so it is compared with when the answer came in (what the trip back
+// took is the error, with a slow handler's time not counted); Date counts
+// whole seconds, so the server's time is taken as the middle of its
+// second, and an offset within one second is reported as zero, since the
+// header cannot tell it from none. ok is false when h has no Date that
+// parses.
+func ClockOffset(h http.Header, received time.Time) (offset time.Duration, ok bool) {
+	date, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		return 0, false
+	}
+	offset = date.Add(500 * time.Millisecond).Sub(received).Round(time.Millisecond)
+	if offset > -time.Second && offset < time.Second {
+		offset = 0
+	}
+	return offset, true
+}
+
+// retryAfter reads a Retry-After header given in seconds; 0 when absent
+// or given otherwise.
+func retryAfter(h http.Header) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > int(maxRetryAfter/time.Second)+1 {
+		return 0
+	}
+	if n == 0 {
+		return time.Millisecond // "now": a nominal pause
+	}
+	return time.Duration(n) * time.Second
 }

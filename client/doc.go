@@ -41,6 +41,23 @@
 // WithRefreshMargin). HTTPClient adds the access token to requests for other
 // routes of the same server, and refreshes once when the server answers 401.
 //
+// # Clocks
+//
+// The tokens' times are on the server's clock. Login and Refresh measure
+// how far it is from this machine's, from the answer's Date header, and
+// keep it in Tokens.ClockOffset (stored with the tokens); every expiry
+// decision (the margin, Valid, Logout's choice of token) compares with
+// Tokens.ServerNow, so a machine whose clock is minutes off still refreshes
+// in time.
+//
+// # Retries
+//
+// A request is sent again only when it provably never reached the server
+// (a dial error), or for register and login after a 429 or 503 answer with
+// Retry-After (see WithRetries). A refresh whose answer was lost is never
+// sent again: the server may have rotated the session, and a second use of
+// the old refresh token would revoke it. Callers re-read the store instead.
+//
 // When the server no longer accepts the session (api.Code.SessionRejected), or
 // the refresh token has expired by its claims, the stored tokens are removed
 // and the error matches ErrSessionInvalid: the user has to log in again.

@@ -31,13 +31,27 @@ type Tokens struct {
 	AccessIssuedAt   time.Time // "iat" claim of the access token (zero if absent)
 	AccessExpiresAt  time.Time // "exp" claim of the access token
 	RefreshExpiresAt time.Time // "exp" claim of the refresh token
+
+	// ClockOffset is how far the server's clock was ahead of this
+	// machine's (negative: behind) when it issued the tokens, measured from
+	// the Date header of the login or refresh answer; zero when not
+	// measured or within the header's one-second resolution. The tokens'
+	// times are on the server's clock: compare them with ServerNow.
+	ClockOffset time.Duration
 }
+
+// ServerNow returns the time on the server's clock when this machine's
+// clock reads local: local moved by ClockOffset. Every expiry decision
+// compares the tokens' times with it, so that a machine whose clock is off
+// neither refreshes too late nor thinks a live session expired.
+func (t Tokens) ServerNow(local time.Time) time.Time { return local.Add(t.ClockOffset) }
 
 // IsZero reports whether t holds no token.
 func (t Tokens) IsZero() bool { return t.Access == "" && t.Refresh == "" }
 
-// Valid reports whether t is a valid session at now: its refresh token has
-// not expired (by its "exp" claim). The server may still have revoked it.
+// Valid reports whether t is a valid session at now (a time on the
+// server's clock: see ServerNow): its refresh token has not expired (by
+// its "exp" claim). The server may still have revoked it.
 func (t Tokens) Valid(now time.Time) bool {
 	return t.Refresh != "" && now.Before(t.RefreshExpiresAt)
 }

@@ -13,15 +13,16 @@
 //	    "https://www.dyorbackend.tk": {
 //	      "active": "john@API",
 //	      "accounts": {
-//	        "john@API": {"access": "eyJ…", "refresh": "eyJ…"}
+//	        "john@API": {"access": "eyJ…", "refresh": "eyJ…", "clock_offset_ms": 42000}
 //	      }
 //	    }
 //	  }
 //	}
 //
 // Servers are keyed by NormalizeServer's form of their URL; each may hold
-// several accounts, one of them active. Only tokens and usernames are kept,
-// never a password. The claims shown by Accounts are read from the tokens
+// several accounts, one of them active. Only tokens, usernames and the
+// server's clock offset (client.Tokens.ClockOffset, omitted when zero;
+// files without it load as zero) are kept, never a password. The claims shown by Accounts are read from the tokens
 // without checking their signatures.
 //
 // The directory is created with mode 0700 on the first change (an existing

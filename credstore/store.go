@@ -362,6 +362,10 @@ type serverJSON struct {
 type accountJSON struct {
 	Access  string `json:"access"`
 	Refresh string `json:"refresh"`
+	// ClockOffsetMS is client.Tokens.ClockOffset in milliseconds. Absent
+	// (files written before it existed) means zero; readers that predate
+	// it ignore it.
+	ClockOffsetMS int64 `json:"clock_offset_ms,omitempty"`
 }
 
 // read reads and checks the file; a missing file is an empty store.
@@ -433,6 +437,7 @@ func (s *Store) read() (*state, error) {
 				return corrupt("the tokens of %q on %s: %v", clip(name), server, err)
 			}
 			t.Username = name
+			t.ClockOffset = time.Duration(aj.ClockOffsetMS) * time.Millisecond
 			se.accounts[name] = t
 		}
 		if len(se.accounts) > 0 {
@@ -542,7 +547,7 @@ func (st *state) marshal() ([]byte, error) {
 		}
 		sj := &serverJSON{Active: se.active, Accounts: make(map[string]accountJSON, len(se.accounts))}
 		for name, t := range se.accounts {
-			sj.Accounts[name] = accountJSON{Access: t.Access, Refresh: t.Refresh}
+			sj.Accounts[name] = accountJSON{Access: t.Access, Refresh: t.Refresh, ClockOffsetMS: t.ClockOffset.Milliseconds()}
 		}
 		f.Servers[server] = sj
 	}
@@ -871,5 +876,6 @@ func checked(t client.Tokens) (client.Tokens, error) {
 		return client.Tokens{}, fmt.Errorf("credstore: not storing tokens that cannot be read: %w", err)
 	}
 	p.Username = t.Username
+	p.ClockOffset = t.ClockOffset
 	return p, nil
 }

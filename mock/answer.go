@@ -56,6 +56,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", entry.Status, "code", entry.Code,
 			"fault", entry.Fault, "duration", d)
 	}
+	// The Date header is on the server's clock, stamped as the answer goes
+	// out, as a real server's is: clients measure their clock's offset
+	// from it.
+	w.Header()["Date"] = []string{s.clock.Now().UTC().Format(http.TimeFormat)}
 	s.send(w, a)
 }
 

@@ -2,6 +2,7 @@ package dyorctlcmd
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -179,7 +180,10 @@ func isTimeout(err error) bool {
 // "connection refused", and whether err is one.
 func networkCause(err error) (string, bool) {
 	var dnsErr *net.DNSError
+	var unknownCA x509.UnknownAuthorityError
 	switch {
+	case errors.As(err, &unknownCA):
+		return "its certificate is signed by an unknown authority (for a private CA, give its certificate with --ca-cert or DYOR_CA_CERT)", true
 	case errors.As(err, &dnsErr):
 		if dnsErr.IsNotFound {
 			return "no such host " + dnsErr.Name, true

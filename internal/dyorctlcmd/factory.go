@@ -2,14 +2,20 @@ package dyorctlcmd
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/net/http/httpproxy"
 
 	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/credstore"
@@ -29,6 +35,8 @@ type globalOptions struct {
 	output    string // -o: "text" or "json"
 	timeout   time.Duration
 	verbose   bool
+	caCert    string         // --ca-cert, or DYOR_CA_CERT
+	caPool    *x509.CertPool // the system's roots plus caCert's; nil without caCert
 }
 
 // Factory gives commands what they need, built from the global flags on
@@ -41,6 +49,9 @@ type Factory struct {
 	// variable set to "" from one not set (see checkEmptyEnv). NewFactory
 	// derives it from Getenv, which sees only non-empty values.
 	LookupEnv func(string) (string, bool)
+	// Environ is the whole environment (os.Environ), which dyorctl exec
+	// hands on to its command.
+	Environ func() []string
 	// Now is the clock that token expiry is judged by (the SDK's too).
 	Now func() time.Time
 
@@ -48,6 +59,9 @@ type Factory struct {
 	UserConfigDir func() (string, error)
 	// RunTUI runs the interactive app (tui.Run).
 	RunTUI func(ctx context.Context, opts tui.Options) error
+	// DialContext, when set, replaces the dialer of every connection
+	// (tests point a name at a loopback address with it).
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	global     globalOptions
 	serverURL  string // normalised, once Server succeeded
@@ -60,6 +74,7 @@ func NewFactory(ios *IOStreams, getenv func(string) string) *Factory {
 		IO:            ios,
 		Getenv:        getenv,
 		LookupEnv:     func(k string) (string, bool) { v := getenv(k); return v, v != "" },
+		Environ:       os.Environ,
 		Now:           time.Now,
 		UserConfigDir: os.UserConfigDir,
 		RunTUI:        tui.Run,
@@ -139,7 +154,7 @@ func (f *Factory) Store() (*credstore.Store, error) {
 // own, traced with --verbose.
 func (f *Factory) HTTPClient() *http.Client {
 	if f.httpClient == nil {
-		var rt http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+		var rt http.RoundTripper = f.transport()
 		if f.global.verbose {
 			rt = &traceTransport{base: rt, now: time.Now, w: f.IO.ErrOut}
 		}
@@ -148,28 +163,96 @@ func (f *Factory) HTTPClient() *http.Client {
 	return f.httpClient
 }
 
+// plainHTTPClient is HTTPClient (its transport and trace) without
+// following redirects: dyorctl api prints the server's own answer.
+func (f *Factory) plainHTTPClient() *http.Client {
+	hc := *f.HTTPClient()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &hc
+}
+
 // appHTTPClient is the HTTP client of the interactive app. The app runs as
 // long as the user likes, so --timeout bounds each request instead; and it
 // is never traced, since trace lines on stderr would tear the app's screen.
 func (f *Factory) appHTTPClient() *http.Client {
 	return &http.Client{
-		Transport: http.DefaultTransport.(*http.Transport).Clone(),
+		Transport: f.transport(),
 		Timeout:   f.global.timeout,
 	}
 }
 
-// NewClient returns an SDK client for server keeping its tokens in store.
-func (f *Factory) NewClient(server string, store client.TokenStore) (*client.Client, error) {
-	return f.newClientWith(f.HTTPClient(), server, store)
+// transport is net/http's default transport with the run's network
+// settings: the proxy from HTTPS_PROXY, HTTP_PROXY and NO_PROXY as read
+// through Getenv, and the CA of --ca-cert.
+func (f *Factory) transport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = proxyFunc(f.Getenv)
+	if f.DialContext != nil {
+		tr.DialContext = f.DialContext
+	}
+	if f.global.caPool != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: f.global.caPool, MinVersion: tls.VersionTLS12}
+	}
+	return tr
 }
 
-func (f *Factory) newClientWith(hc *http.Client, server string, store client.TokenStore) (*client.Client, error) {
-	return client.New(server,
+// proxyFunc picks the proxy of a request as net/http's
+// ProxyFromEnvironment does (the same code, golang.org/x/net's
+// httpproxy), from getenv rather than the process's environment:
+// HTTPS_PROXY for https URLs, HTTP_PROXY for http ones (either also in
+// lower case), none for hosts that NO_PROXY lists, nor for localhost and
+// loopback addresses.
+func proxyFunc(getenv func(string) string) func(*http.Request) (*url.URL, error) {
+	either := func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return getenv(strings.ToLower(name))
+	}
+	cfg := httpproxy.Config{
+		HTTPProxy:  either("HTTP_PROXY"),
+		HTTPSProxy: either("HTTPS_PROXY"),
+		NoProxy:    either("NO_PROXY"),
+		CGI:        getenv("REQUEST_METHOD") != "",
+	}
+	pick := cfg.ProxyFunc()
+	return func(r *http.Request) (*url.URL, error) { return pick(r.URL) }
+}
+
+// loadCAs returns the system's roots plus the certificates of the PEM file
+// at path; flag names the setting for the error.
+func loadCAs(path, flag string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, usageErrorf("%s %s cannot be read: %v", flag, path, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, usageErrorf("%s %s holds no PEM certificate (want a file of \"-----BEGIN CERTIFICATE-----\" blocks)", flag, path)
+	}
+	return pool, nil
+}
+
+// NewClient returns an SDK client for server keeping its tokens in store;
+// opts come after the factory's own.
+func (f *Factory) NewClient(server string, store client.TokenStore, opts ...client.Option) (*client.Client, error) {
+	return f.newClientWith(f.HTTPClient(), server, store, opts...)
+}
+
+func (f *Factory) newClientWith(hc *http.Client, server string, store client.TokenStore, opts ...client.Option) (*client.Client, error) {
+	return client.New(server, append([]client.Option{
 		client.WithHTTPClient(hc),
 		client.WithUserAgent(userAgent()),
 		client.WithTokenStore(store),
 		client.WithClock(f.Now),
-	)
+	}, opts...)...)
 }
 
 // NetContext bounds the command's network work by --timeout. Prompts come
@@ -215,8 +298,8 @@ func (f *Factory) StoredAccounts() (server string, st *credstore.Store, accounts
 
 // ActiveSession returns the selected server, a client on its entry of the
 // credentials file, and the stored tokens of its active account; a "not
-// logged in" error (exit 4) when there are none.
-func (f *Factory) ActiveSession(ctx context.Context) (server string, c *client.Client, current client.Tokens, err error) {
+// logged in" error (exit 4) when there are none. opts go to the client.
+func (f *Factory) ActiveSession(ctx context.Context, opts ...client.Option) (server string, c *client.Client, current client.Tokens, err error) {
 	if server, err = f.Server(); err != nil {
 		return "", nil, client.Tokens{}, err
 	}
@@ -224,7 +307,7 @@ func (f *Factory) ActiveSession(ctx context.Context) (server string, c *client.C
 	if err != nil {
 		return "", nil, client.Tokens{}, err
 	}
-	if c, err = f.NewClient(server, st.ForServer(server)); err != nil {
+	if c, err = f.NewClient(server, st.ForServer(server), opts...); err != nil {
 		return "", nil, client.Tokens{}, err
 	}
 	current, err = c.Tokens(ctx)
@@ -257,4 +340,21 @@ func noActiveAccount(accounts []credstore.Account, server string) error {
 		return exitErrorf(exitAuth, "no active account for %s: run \"dyorctl switch -u %s\" or \"dyorctl login -u USERNAME\"", server, names[0])
 	}
 	return exitErrorf(exitAuth, "not logged in to %s: run \"dyorctl login -u USERNAME\"", server)
+}
+
+// resolveCA reads --ca-cert, else DYOR_CA_CERT, into caPool.
+func (g *globalOptions) resolveCA(flags *pflag.FlagSet, getenv func(string) string) error {
+	flag := "--ca-cert"
+	if !flags.Changed("ca-cert") {
+		g.caCert, flag = getenv("DYOR_CA_CERT"), "DYOR_CA_CERT"
+	}
+	if g.caCert == "" {
+		return nil
+	}
+	pool, err := loadCAs(g.caCert, flag)
+	if err != nil {
+		return err
+	}
+	g.caPool = pool
+	return nil
 }

@@ -101,7 +101,7 @@ func refreshRun(ctx context.Context, opts *RefreshOptions) error {
 	if f.JSON() {
 		return f.PrintJSON(newSessionJSON(server, t))
 	}
-	expiry := expiresIn(t.AccessExpiresAt, f.Now())
+	expiry := expiresIn(t.AccessExpiresAt, t.ServerNow(f.Now()))
 	switch {
 	case shared:
 		f.Messagef("The session of %s at %s was refreshed by another command while this one waited, so it was not refreshed again; the access token %s.", t.Username, server, expiry)

@@ -45,7 +45,10 @@ func run(ctx context.Context, f *Factory, args []string) int {
 		e.Message = hideFlagValues(cmd, e.Message)
 	}
 	// The sentence may quote a server (its message, a certificate's name).
-	fmt.Fprintln(f.IO.ErrOut, safetext.String(e.Message))
+	// exec passes on its command's exit code with no sentence.
+	if e.Message != "" {
+		fmt.Fprintln(f.IO.ErrOut, safetext.String(e.Message))
+	}
 	if f.JSON() && !e.Reported {
 		_ = f.PrintJSON(newJSONError(e))
 	}
@@ -54,8 +57,9 @@ func run(ctx context.Context, f *Factory, args []string) int {
 
 const rootLong = `dyorctl logs in to the DYOR account API and keeps the tokens for scripts and
 people: register an account, log in, refresh, log out, print a valid access
-token for curl, and an interactive app (dyorctl tui, or dyorctl alone in a
-terminal).
+token for curl, call the server with it (dyorctl api), hand it to another
+program in its environment (dyorctl exec), and an interactive app (dyorctl
+tui, or dyorctl alone in a terminal).
 
 Tokens are stored in <config dir>/credentials.json (mode 0600, directory
 0700), one entry per server and username, with one active account per server.
@@ -65,15 +69,22 @@ stored, and never taken as a flag value.
 
 Results go to stdout and messages to stderr: status, token and version print
 on stdout; register, login, refresh, logout and switch change something and
-report it on stderr. -o json prints exactly one JSON object on stdout (an
-{"error": {...}} object on failure) and never a token. Only "dyorctl token"
-prints a token.
+report it on stderr; api prints the server's answer and exec's command has
+the standard streams. -o json prints exactly one JSON object on stdout (an
+{"error": {...}} object on failure) and never a token (token, api and exec
+have none). Only "dyorctl token" prints a token; exec hands one to its
+command in the environment.
 
 Environment:
   DYOR_SERVER      server URL when --server is not given
   DYOR_CONFIG_DIR  config dir when --config-dir is not given
   DYOR_PASSWORD    password for register and login (beats the prompt)
-  DYOR_TOKEN       access token printed by "dyorctl token" instead of the stored one
+  DYOR_TOKEN       access token used by token, api and exec instead of the stored one
+  DYOR_CA_CERT     PEM file of a CA to trust when --ca-cert is not given
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY
+                   the proxy for https and http servers, and the hosts that
+                   bypass it, as Go's net/http reads them (also in lower case;
+                   localhost and loopback addresses never use a proxy)
 
 Exit codes:
   0  success
@@ -84,14 +95,22 @@ Exit codes:
      revoked (log in again)
   5  credentials rejected: unknown account, wrong password, account locked,
      username taken
-  6  server unreachable, timed out, or answered 5xx`
+  6  server unreachable, timed out, or answered 5xx
+  dyorctl exec exits with its command's code (126, 127: it could not run)`
 
 const rootExample = `  # log in from a script, then call the API with a fresh token
   printf '%s\n' "$PASSWORD" | dyorctl login -u john@API --password-stdin
   curl -H "Authorization: Bearer $(dyorctl token)" https://www.dyorbackend.tk/...
 
+  # call the server, or run a program with a token that lives 10 minutes
+  dyorctl api /api/v1/orders
+  dyorctl exec --min-ttl 10m -- ./nightly-job.sh
+
   # against a local mock
   dyorctl --server http://127.0.0.1:8080 status -o json
+
+  # a server behind a private CA, through the proxy in HTTPS_PROXY
+  dyorctl --server https://dyor.internal --ca-cert corp-ca.pem status
 
   # try it all without a server
   dyorctl demo`
@@ -143,6 +162,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 	pf.StringVar(&g.configDir, "config-dir", "", "`DIR` holding credentials.json (env DYOR_CONFIG_DIR; default <user config dir>/dyorctl)")
 	pf.StringVarP(&g.output, "output", "o", "text", "output `FORMAT`: text or json")
 	pf.DurationVar(&g.timeout, "timeout", defaultTimeout, "`DURATION` allowed for the command's network work (for each request in the app)")
+	pf.StringVar(&g.caCert, "ca-cert", "", "PEM `FILE` of a CA to trust besides the system's, for a server behind a private CA (env DYOR_CA_CERT)")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "trace HTTP requests on stderr: method, URL, status, duration; never a token or password (not in the app)")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
@@ -153,6 +173,8 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdLogout(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdToken(f, nil),
+		NewCmdAPI(f, nil),
+		NewCmdExec(f, nil),
 		NewCmdSwitch(f, nil),
 		NewCmdTUI(f, nil),
 		NewCmdDemo(f, nil),
@@ -194,7 +216,7 @@ func (g *globalOptions) resolve(flags *pflag.FlagSet, getenv func(string) string
 	if g.timeout <= 0 {
 		return usageErrorf("--timeout must be a positive duration, such as 30s")
 	}
-	return nil
+	return g.resolveCA(flags, getenv)
 }
 
 // hideFlagValues replaces, in a usage error's sentence, every value given

@@ -175,7 +175,7 @@ func TestJSONOutputs(t *testing.T) {
 		t.Fatalf("status accounts %v", accounts)
 	}
 	a := accounts[0].(map[string]any)
-	if keys(a) != "access_expires_at,active,refresh_expires_at,server,session_id,username,valid" ||
+	if keys(a) != "access_expires_at,active,clock_offset_seconds,refresh_expires_at,server,session_id,username,valid" ||
 		a["active"] != true || a["valid"] != true || a["username"] != "alice" {
 		t.Errorf("status account %v", a)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dyor-exchange/dyorctl/credstore"
 	"github.com/dyor-exchange/dyorctl/internal/safetext"
+	"github.com/dyor-exchange/dyorctl/internal/timefmt"
 )
 
 // StatusOptions are the inputs of dyorctl status.
@@ -34,7 +35,14 @@ type statusAccountJSON struct {
 	AccessExpiresAt  string `json:"access_expires_at"`
 	RefreshExpiresAt string `json:"refresh_expires_at"`
 	Valid            bool   `json:"valid"`
+	// ClockOffsetSeconds is how far the server's clock is ahead of this
+	// machine's (negative: behind), measured at the last login or refresh;
+	// 0 when not measured.
+	ClockOffsetSeconds float64 `json:"clock_offset_seconds"`
 }
+
+// skewWarning is how far the clocks may disagree before status says so.
+const skewWarning = 30 * time.Second
 
 // NewCmdStatus returns dyorctl status. runF, when not nil, replaces
 // statusRun.
@@ -47,6 +55,12 @@ func NewCmdStatus(f *Factory, runF func(context.Context, *StatusOptions) error) 
 marked, when their access and refresh tokens expire, and where they are
 stored. No request is sent: the API has no "who am I" route, and a refresh
 would rotate the session.
+
+Expiry is judged on the server's clock: login and refresh measure how far
+this machine's clock is from the server's (from the answer's Date header)
+and keep the offset with the account. When they disagree by more than 30 s,
+status warns on stderr; -o json gives the offset of each account as
+clock_offset_seconds (positive: the server's clock is ahead).
 
 status exits 4 when the selected server (--server) has no valid session: no
 active account, or its refresh token has expired. With DYOR_TOKEN set, that
@@ -83,17 +97,19 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 		verdict = selectedVerdict(accounts, server, now)
 	}
 
+	warnSkew(f, accounts, server)
 	if f.JSON() {
 		out := statusJSON{Server: server, Store: st.Path(), Source: source, Accounts: []statusAccountJSON{}}
 		for _, a := range accounts {
 			out.Accounts = append(out.Accounts, statusAccountJSON{
-				Server:           safetext.String(a.Server),
-				Username:         safetext.String(a.Username),
-				Active:           a.Active,
-				SessionID:        safetext.String(a.Tokens.SessionID),
-				AccessExpiresAt:  rfc3339(a.Tokens.AccessExpiresAt),
-				RefreshExpiresAt: rfc3339(a.Tokens.RefreshExpiresAt),
-				Valid:            a.Tokens.Valid(now),
+				Server:             safetext.String(a.Server),
+				Username:           safetext.String(a.Username),
+				Active:             a.Active,
+				SessionID:          safetext.String(a.Tokens.SessionID),
+				AccessExpiresAt:    rfc3339(a.Tokens.AccessExpiresAt),
+				RefreshExpiresAt:   rfc3339(a.Tokens.RefreshExpiresAt),
+				Valid:              a.Tokens.Valid(a.Tokens.ServerNow(now)),
+				ClockOffsetSeconds: a.Tokens.ClockOffset.Seconds(),
 			})
 		}
 		if err := f.PrintJSON(out); err != nil {
@@ -121,7 +137,7 @@ func selectedVerdict(accounts []credstore.Account, server string, now time.Time)
 		if a.Server != server || !a.Active {
 			continue
 		}
-		if a.Tokens.Valid(now) {
+		if a.Tokens.Valid(a.Tokens.ServerNow(now)) {
 			return nil
 		}
 		return exitErrorf(exitAuth, "session expired: run \"dyorctl login -u %s\"", a.Username)
@@ -159,18 +175,41 @@ func printStatus(w io.Writer, selected, path string, accounts []credstore.Accoun
 		if a.Active {
 			mark, active = "*", " (active)"
 		}
+		serverNow := a.Tokens.ServerNow(now)
 		// The session id is a claim the server chose: cleaned, so that it
 		// cannot move the cursor or forge lines.
 		fmt.Fprintf(w, "  %s %s%s, session %s\n", mark, safetext.String(a.Username), active, safetext.String(a.Tokens.SessionID))
-		fmt.Fprintf(w, "      access token:  %s\n", expiresIn(a.Tokens.AccessExpiresAt, now))
-		refresh := expiresIn(a.Tokens.RefreshExpiresAt, now)
-		if !a.Tokens.Valid(now) {
+		fmt.Fprintf(w, "      access token:  %s\n", expiresIn(a.Tokens.AccessExpiresAt, serverNow))
+		refresh := expiresIn(a.Tokens.RefreshExpiresAt, serverNow)
+		if !a.Tokens.Valid(serverNow) {
 			refresh += ": log in again"
 		}
 		fmt.Fprintf(w, "      refresh token: %s\n", refresh)
+		if off := a.Tokens.ClockOffset; off.Abs() > skewWarning {
+			fmt.Fprintf(w, "      server clock:  %s\n", describeOffset(off))
+		}
 	}
 	if !seenSelected {
 		fmt.Fprintf(w, "\n%s (selected): no stored account\n", selected)
 	}
 	fmt.Fprintf(w, "\nCredentials file: %s\n", path)
+}
+
+// warnSkew warns on stderr when the clock of the selected server's active
+// account was off by more than skewWarning.
+func warnSkew(f *Factory, accounts []credstore.Account, server string) {
+	for _, a := range accounts {
+		if a.Server == server && a.Active && a.Tokens.ClockOffset.Abs() > skewWarning {
+			f.Messagef("Warning: the server's clock is %s (measured at the last login or refresh); expiry is judged on the server's clock, but check this machine's time.",
+				describeOffset(a.Tokens.ClockOffset))
+		}
+	}
+}
+
+// describeOffset says in words how the server's clock stands to ours.
+func describeOffset(off time.Duration) string {
+	if off > 0 {
+		return timefmt.Duration(off) + " ahead of this machine's"
+	}
+	return timefmt.Duration(-off) + " behind this machine's"
 }

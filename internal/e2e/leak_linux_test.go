@@ -210,6 +210,7 @@ type run struct {
 	server string   // --server; "" means the mock
 	exit   int
 	stderr string // a piece of stderr that shows the path taken ("" = no check)
+	stdout string // a piece of stdout that shows the path taken ("" = no check)
 	token  bool   // dyorctl token: stdout is the token, and may be
 	pty    []ptyAnswer
 }
@@ -301,6 +302,9 @@ func (f *flow) do(r run) {
 	}
 	if code != r.exit {
 		f.t.Errorf("%s: exit %d, want %d; stderr %q", source, code, r.exit, redactAll(f.l, stderr))
+	}
+	if r.stdout != "" && !strings.Contains(stdout, r.stdout) {
+		f.t.Errorf("%s: stdout lacks %q: %q", source, r.stdout, redactAll(f.l, stdout))
 	}
 	if r.stderr != "" && !strings.Contains(stderr, r.stderr) {
 		f.t.Errorf("%s: stderr lacks %q: %q", source, r.stderr, redactAll(f.l, stderr))
@@ -537,6 +541,20 @@ func cliFlow(t *testing.T, l *ledger) {
 	f.do(run{what: "status with three accounts", args: []string{"status", "-o", "json"}})
 	f.do(run{what: "token", args: []string{"token"}, token: true})
 
+	// Scripting: api and exec print no token of their own. exec's command
+	// gets one in its environment only: it prints its own command line
+	// and dyorctl's (its parent's), which are scanned with the rest.
+	f.do(run{what: "api", args: []string{"api", "/healthz"}})
+	f.do(run{what: "api -i", args: []string{"api", "-i", "/_mock/sessions"}})
+	f.do(run{what: "api, no such route", args: []string{"api", "-X", "POST", "/api/v1/orders", "-d", `{"n":1}`, "-H", "X-Trace: e2e"}, exit: 1, stderr: "404 Not Found"})
+	f.do(run{what: "api, an account route", args: []string{"api", "/api/v1/account/refresh"}, exit: 2, stderr: "dyorctl refresh"})
+	f.do(run{what: "api, a header without a colon", args: []string{"api", "-H", "X-Bad", "/healthz"}, exit: 2, stderr: "no colon"})
+	f.do(run{what: "exec, command lines printed", args: []string{"exec", "--", "sh", "-c",
+		`test -n "$DYOR_TOKEN" && tr '\0' ' ' </proc/$$/cmdline && echo && tr '\0' ' ' </proc/$PPID/cmdline && echo`}, stdout: " exec -- sh -c "})
+	f.do(run{what: "exec --min-ttl, the command fails", args: []string{"exec", "--min-ttl", "5m", "--", "sh", "-c", "echo failing >&2; exit 3"}, exit: 3, stderr: "failing"})
+	f.do(run{what: "exec without a command", args: []string{"exec"}, exit: 2, stderr: "needs a command"})
+	f.do(run{what: "exec, --min-ttl not a duration", args: []string{"exec", "--min-ttl", "soon", "--", "true"}, exit: 2, stderr: "--min-ttl"})
+
 	// Credentials rejected (exit 5).
 	f.do(run{what: "wrong password", args: []string{"login", "-u", "bob", "--password-stdin"}, stdin: stdin(wrongBob), exit: 5, stderr: "wrong password"})
 	f.do(run{what: "wrong password", args: []string{"login", "-u", "dave", "-o", "json"}, env: []string{"DYOR_PASSWORD=" + wrongDave}, exit: 5, stderr: "wrong password"})
@@ -579,8 +597,10 @@ func cliFlow(t *testing.T, l *ledger) {
 	staleDead := f.mint("alice", "1s", "")
 	expiredBob := f.mint("bob", "1s", "1s")
 	expiredEnv := f.mint("alice", "1s", "")
+	staleAPI := f.mint("alice", "1s", "")
+	staleExec := f.mint("alice", "1s", "")
 	var expiries []time.Time
-	for _, mt := range []minted{staleAlice, staleDead, expiredBob, expiredEnv} {
+	for _, mt := range []minted{staleAlice, staleDead, expiredBob, expiredEnv, staleAPI, staleExec} {
 		tok, err := client.ParseTokens(mt.Token.Access, mt.Token.Refresh)
 		if err != nil {
 			t.Fatal(err)
@@ -612,7 +632,13 @@ func cliFlow(t *testing.T, l *ledger) {
 	f.fault("refresh", 503)
 	f.do(run{what: "token needing a refresh, server answers 503", args: []string{"token"}, token: true, exit: 6, stderr: "server error"})
 	f.do(run{what: "token needing a refresh", args: []string{"token"}, token: true})
+	f.store(f.mock.url, "alice", staleAPI)
+	f.do(run{what: "api needing a refresh", args: []string{"api", "/healthz"}})
+	f.store(f.mock.url, "alice", staleExec)
+	f.do(run{what: "exec needing a refresh", args: []string{"exec", "--", "sh", "-c", `test -n "$DYOR_TOKEN"`}})
 	f.store(dead, "alice", staleDead)
+	f.do(run{what: "api, server down", server: dead, args: []string{"api", "-X", "POST", "/api/v1/orders", "-d", "{}"}, exit: 6, stderr: "cannot reach"})
+	f.do(run{what: "exec, server down", server: dead, args: []string{"exec", "--", "true"}, exit: 6, stderr: "cannot reach"})
 	f.do(run{what: "status, server down (offline)", server: dead, args: []string{"status"}})
 	f.do(run{what: "token needing a refresh, server down", server: dead, args: []string{"token"}, token: true, exit: 6, stderr: "cannot reach"})
 	f.do(run{what: "refresh, server down", server: dead, args: []string{"refresh"}, exit: 6, stderr: "cannot reach"})
@@ -723,6 +749,16 @@ func cliFlow(t *testing.T, l *ledger) {
 	if err := os.WriteFile(credPath, good, 0o600); err != nil {
 		t.Fatal(err)
 	}
+
+	// dyormock's clock moved ahead through its control plane: the next
+	// refresh measures the offset, status warns about it, and the token
+	// commands judge expiry on the server's clock.
+	m.control(t, http.MethodPost, "/clock", `{"advance":"5m"}`)
+	f.do(run{what: "refresh, server clock 5 minutes ahead", args: []string{"refresh"}})
+	f.do(run{what: "status, server clock 5 minutes ahead", args: []string{"status"}, stdout: "server clock:  ", stderr: "ahead of this machine's"})
+	f.do(run{what: "status, server clock 5 minutes ahead", args: []string{"status", "-o", "json"}, stdout: `"clock_offset_seconds":`, stderr: "ahead of this machine's"})
+	f.do(run{what: "token --min-ttl, server clock 5 minutes ahead", args: []string{"token", "--min-ttl", "10m"}, token: true})
+	f.do(run{what: "exec --min-ttl, server clock 5 minutes ahead", args: []string{"exec", "--min-ttl", "10m", "--", "true"}})
 
 	// Logging out.
 	f.do(run{what: "logout", args: []string{"logout"}})

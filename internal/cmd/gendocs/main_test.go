@@ -76,6 +76,7 @@ func TestPagesAndCompletions(t *testing.T) {
 	dir := generateInto(t, noEnv, "-date", "2026-01-02")
 	for _, name := range []string{
 		"man/dyorctl.1", "man/dyorctl-login.1", "man/dyorctl-token.1", "man/dyorctl-completion-bash.1",
+		"man/dyorctl-api.1", "man/dyorctl-exec.1",
 		"man/dyormock.1", "man/dyormock-healthcheck.1", "man/dyormock-control-plane.1",
 		"completions/dyorctl.bash", "completions/dyorctl.zsh", "completions/dyorctl.fish", "completions/dyorctl.ps1",
 		"completions/dyormock.bash", "completions/dyormock.zsh", "completions/dyormock.fish", "completions/dyormock.ps1",
@@ -138,6 +139,24 @@ func TestPagesAndCompletions(t *testing.T) {
 		}
 		if !(0 <= env && env < exit && exit < see) {
 			t.Errorf("%s: want ENVIRONMENT, EXIT STATUS, then SEE ALSO (at %d, %d, %d)", page, env, exit, see)
+		}
+	}
+	// The scripting commands' pages: the synopsis keeps the command last,
+	// and the flags and examples are there.
+	for name, wants := range map[string][]string{
+		"dyorctl-exec.1":  {"[flags] -- COMMAND [ARGS...]", "--min-ttl", "DYOR_TOKEN", "dyorctl exec --min-ttl 10m -- "},
+		"dyorctl-api.1":   {"-X", "--input", "--include", "401003", "dyorctl api /api/v1/orders"},
+		"dyorctl-token.1": {"--min-ttl"},
+		"dyorctl.1":       {"--ca-cert", "HTTPS_PROXY", `\fBdyorctl-exec(1)\fP`, `\fBdyorctl-api(1)\fP`},
+	} {
+		page, err := os.ReadFile(filepath.Join(dir, "man", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range wants {
+			if !strings.Contains(string(page), want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
 		}
 	}
 
