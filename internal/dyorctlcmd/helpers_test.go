@@ -67,20 +67,6 @@ func newCLI(t *testing.T, opts ...mock.Option) *cli {
 	}
 }
 
-// allowing is mock.FailOnFindings of suiteFindings but the given ones.
-func allowing(kinds ...mock.FindingKind) mock.Option {
-	var rest []mock.FindingKind
-	for _, k := range suiteFindings {
-		if !slices.Contains(kinds, k) {
-			rest = append(rest, k)
-		}
-	}
-	if len(rest) == 0 {
-		panic("allowing every finding: FailOnFindings() with no kind means all")
-	}
-	return mock.FailOnFindings(rest...)
-}
-
 // run runs dyorctl with --server and --config-dir set, stdin as given.
 func (c *cli) run(stdin string, args ...string) result {
 	c.t.Helper()
