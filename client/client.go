@@ -348,7 +348,8 @@ func (c *Client) Login(ctx context.Context, username, password string) (Tokens, 
 // it. It runs under the store's lock and re-reads the store there: if the
 // stored refresh token is no longer the one this call started with (another
 // process or goroutine rotated it meanwhile), it returns the stored tokens
-// without a request, so no refresh token is ever presented twice. It
+// without a request, so no refresh token is ever presented twice; if the
+// store holds another account by then, that account is refreshed. It
 // returns ErrNotLoggedIn (without a request) when the store is empty.
 //
 // When the server rejects the session (api.Code.SessionRejected), or the refresh
@@ -360,9 +361,12 @@ func (c *Client) Refresh(ctx context.Context) (Tokens, error) {
 	if err != nil {
 		return Tokens{}, err
 	}
-	seen := t.Refresh
+	seen, user := t.Refresh, t.Username
 	t, err = c.shared(ctx, "refresh\x00"+seen, func(ctx context.Context) (Tokens, error) {
-		return c.rotate(ctx, func(cur Tokens) bool { return cur.Refresh == seen })
+		// Another refresh of the same session is as good as this one; but
+		// when the store now holds another account (a switch meanwhile),
+		// that account's session is the one to refresh.
+		return c.rotate(ctx, func(cur Tokens) bool { return cur.Refresh == seen || cur.Username != user })
 	})
 	if err != nil {
 		return Tokens{}, err

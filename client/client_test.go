@@ -772,3 +772,30 @@ func TestNormalizeBaseURL(t *testing.T) {
 		}
 	}
 }
+
+// When the store holds another account by the time Refresh has the lock
+// (a switch meanwhile), Refresh refreshes that account rather than report
+// the other account's old tokens as a refresh.
+func TestRefreshAfterASwitchRefreshesTheActiveAccount(t *testing.T) {
+	t.Parallel()
+	srv := startMock(t)
+	mine := mint(t, srv, 0, 0)
+	other := mint(t, srv, 0, 0)
+	other.Username = "alice"
+	store := &racingStore{TokenStore: client.NewMemoryStore(), other: other}
+	_ = store.TokenStore.Save(t.Context(), mine)
+	c, _ := client.New(srv.URL, client.WithTokenStore(store), client.WithClock(srv.Now))
+	got, err := c.Refresh(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Username != "alice" || got.Refresh == other.Refresh || got.SessionID == other.SessionID {
+		t.Errorf("Refresh = %v; want alice's session rotated", got)
+	}
+	if n := len(requests(srv, mock.RefreshPath)); n != 1 {
+		t.Errorf("%d refresh requests, want 1 (alice's)", n)
+	}
+	if !live(srv, mine.SessionID) {
+		t.Error("the session that was switched away from was touched")
+	}
+}
