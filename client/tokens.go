@@ -40,6 +40,12 @@ type Tokens struct {
 	ClockOffset time.Duration
 }
 
+// ClockSkewWarning is how far this machine's clock may be from the
+// server's before tools say so (dyorctl status, the app's dashboard): the
+// expiry decisions use the server's clock anyway, but a clock that far off
+// misleads every other program on the machine.
+const ClockSkewWarning = 30 * time.Second
+
 // ServerNow returns the time on the server's clock when this machine's
 // clock reads local: local moved by ClockOffset. Every expiry decision
 // compares the tokens' times with it, so that a machine whose clock is off

@@ -180,8 +180,8 @@ func (m *accountsModel) fillRows() {
 			mark,
 			cutLeft(safetext.String(a.Session.Server), cols[1].Width),
 			truncate(safetext.String(a.Session.Username), cols[2].Width),
-			shortCountdown(a.Session.AccessExpiresAt, m.now),
-			shortCountdown(a.Session.RefreshExpiresAt, m.now),
+			shortCountdown(a.Session.AccessExpiresAt, a.Session.now(m.now)),
+			shortCountdown(a.Session.RefreshExpiresAt, a.Session.now(m.now)),
 			state,
 		}
 	}

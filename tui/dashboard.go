@@ -36,10 +36,6 @@ const (
 // The history keeps the last historyLimit events of the run.
 const historyLimit = 200
 
-// skewWarnAt is how far the server's clock may be from this machine's
-// before the dashboard says so.
-const skewWarnAt = 5 * time.Second
-
 // historyEntry is an event of the run, at the app's clock.
 type historyEntry struct {
 	at   time.Time
@@ -63,12 +59,6 @@ type dashboardModel struct {
 	autoTried string // the token auto-refresh was started for: once per token
 	retries   int    // auto-refresh's failed tries in a row (back-off)
 	retryGen  int    // a retry of an earlier run of failures is dropped
-
-	// clockSkew is how far the server's clock is ahead of this machine's
-	// (negative: behind), once the SDK measures it; 0 = not known. When it
-	// is skewWarnAt or more either way, the dashboard warns that the
-	// countdowns, read from the tokens, may be off by as much.
-	clockSkew time.Duration
 
 	busy      string // idle, refreshing or loggingOut
 	err, note string
@@ -150,7 +140,7 @@ func (m *dashboardModel) setSize(width, height int) {
 // tick waits until the countdowns next change (about a second).
 func (m *dashboardModel) tick() tea.Cmd {
 	id := m.tickID
-	return tea.Tick(nextTick(m.session.AccessExpiresAt.Sub(m.now)), func(time.Time) tea.Msg {
+	return tea.Tick(nextTick(m.session.AccessExpiresAt.Sub(m.session.now(m.now))), func(time.Time) tea.Msg {
 		return dashboardTickMsg{id: id}
 	})
 }
@@ -319,7 +309,7 @@ func (m *dashboardModel) autoRefreshDue() bool {
 	if !m.auto || m.busy != idle || m.autoTried == m.tokenKey() {
 		return false
 	}
-	return m.session.AccessExpiresAt.Sub(m.now) <= refreshLead(m.session)
+	return m.session.AccessExpiresAt.Sub(m.session.now(m.now)) <= refreshLead(m.session)
 }
 
 func refreshLead(s session) time.Duration {
@@ -388,12 +378,13 @@ func (m *dashboardModel) view(width, height int) string {
 	b.WriteByte('\n')
 
 	ses := m.session
-	accessLeft, accessLow := lifetime(ses.AccessIssuedAt, m.shownAt, ses.AccessExpiresAt, m.now, refreshLead(ses))
+	now, shownAt := ses.now(m.now), ses.now(m.shownAt) // on the server's clock, as the tokens' times are
+	accessLeft, accessLow := lifetime(ses.AccessIssuedAt, shownAt, ses.AccessExpiresAt, now, refreshLead(ses))
 	refreshTotal := ses.RefreshExpiresAt.Sub(ses.AccessIssuedAt)
 	if ses.AccessIssuedAt.IsZero() {
-		refreshTotal = ses.RefreshExpiresAt.Sub(m.shownAt)
+		refreshTotal = ses.RefreshExpiresAt.Sub(shownAt)
 	}
-	refreshLeft, refreshLow := lifetime(ses.AccessIssuedAt, m.shownAt, ses.RefreshExpiresAt, m.now, refreshTotal/10)
+	refreshLeft, refreshLow := lifetime(ses.AccessIssuedAt, shownAt, ses.RefreshExpiresAt, now, refreshTotal/10)
 	barWidth := min(width-2-countdownWidth-2, maxBarWidth)
 	line := func(text string, left float64, low bool) string {
 		text = truncate(text, max(width-2, 1))
@@ -402,8 +393,8 @@ func (m *dashboardModel) view(width, height int) string {
 		}
 		return "  " + s.value.Render(fmt.Sprintf("%-*s", countdownWidth, text)) + "  " + s.barView(m.bar, barWidth, left, low) + "\n"
 	}
-	b.WriteString(line("access "+countdown(ses.AccessExpiresAt, m.now), accessLeft, accessLow))
-	b.WriteString(line("refresh "+countdown(ses.RefreshExpiresAt, m.now), refreshLeft, refreshLow))
+	b.WriteString(line("access "+countdown(ses.AccessExpiresAt, now), accessLeft, accessLow))
+	b.WriteString(line("refresh "+countdown(ses.RefreshExpiresAt, now), refreshLeft, refreshLow))
 	b.WriteString("  " + s.value.Render("auto-refresh: "+onOff(m.auto)) + "\n")
 	if w := m.skewWarning(); w != "" {
 		b.WriteString(statusLine(s, width, w, true))
@@ -436,14 +427,14 @@ func (m *dashboardModel) view(width, height int) string {
 
 // skewWarning is the clock-skew warning, or "".
 func (m *dashboardModel) skewWarning() string {
-	d, side := m.clockSkew, "ahead of"
+	d, side := m.session.ClockOffset, "ahead of"
 	if d < 0 {
 		d, side = -d, "behind"
 	}
-	if d < skewWarnAt {
+	if d <= client.ClockSkewWarning {
 		return ""
 	}
-	return "the server's clock is " + timefmt.Duration(d) + " " + side + " this one: the countdowns may be off by as much"
+	return "the server's clock is " + timefmt.Duration(d) + " " + side + " this one; the countdowns follow the server's"
 }
 
 func onOff(on bool) string {

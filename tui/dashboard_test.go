@@ -535,21 +535,24 @@ func TestDashboardBarColours(t *testing.T) {
 	}
 }
 
-// TestDashboardClockSkewHook: once the SDK measures the server's clock, the
-// dashboard warns when it is off by skewWarnAt or more.
-func TestDashboardClockSkewHook(t *testing.T) {
+// TestDashboardClockSkew: the countdowns follow the server's clock (the
+// offset the SDK measured at login or refresh), and the dashboard warns
+// when the clocks differ by more than client.ClockSkewWarning, as dyorctl
+// status does.
+func TestDashboardClockSkew(t *testing.T) {
 	t.Parallel()
 	m, _ := shownDashboard(t)
+	plain := m.view(200, 0)
 	for _, tt := range []struct {
 		skew time.Duration
 		want string
 	}{
 		{0, ""},
-		{4 * time.Second, ""},
+		{30 * time.Second, ""},
 		{2 * time.Minute, "the server's clock is 2m 0s ahead of this one"},
-		{-10 * time.Second, "the server's clock is 10s behind this one"},
+		{-40 * time.Second, "the server's clock is 40s behind this one"},
 	} {
-		m.clockSkew = tt.skew
+		m.session.ClockOffset = tt.skew
 		got := m.skewWarning()
 		if (tt.want == "") != (got == "") || !strings.HasPrefix(got, tt.want) {
 			t.Errorf("skew %v: %q, want %q…", tt.skew, got, tt.want)
@@ -557,5 +560,12 @@ func TestDashboardClockSkewHook(t *testing.T) {
 		if tt.want != "" && !strings.Contains(m.view(200, 0), "✗ "+tt.want) {
 			t.Errorf("skew %v: not shown:\n%s", tt.skew, m.view(200, 0))
 		}
+	}
+	// Two minutes ahead: the access token has two minutes less to live.
+	m.session.ClockOffset = 0
+	want := countdown(m.session.AccessExpiresAt, m.now.Add(2*time.Minute))
+	m.session.ClockOffset = 2 * time.Minute
+	if v := m.view(200, 0); !strings.Contains(v, "access "+want) || strings.Contains(plain, "access "+want) {
+		t.Errorf("with the server 2m ahead the countdown is not %q:\n%s", want, v)
 	}
 }

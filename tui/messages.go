@@ -23,6 +23,10 @@ type session struct {
 	AccessIssuedAt   time.Time
 	AccessExpiresAt  time.Time
 	RefreshExpiresAt time.Time
+	// ClockOffset is how far the server's clock is ahead of this machine's
+	// (client.Tokens.ClockOffset): the times above are on the server's
+	// clock, so every countdown reads it through now.
+	ClockOffset time.Duration
 }
 
 func sessionOf(t client.Tokens) session {
@@ -32,13 +36,18 @@ func sessionOf(t client.Tokens) session {
 		AccessIssuedAt:   t.AccessIssuedAt,
 		AccessExpiresAt:  t.AccessExpiresAt,
 		RefreshExpiresAt: t.RefreshExpiresAt,
+		ClockOffset:      t.ClockOffset,
 	}
 }
 
-// valid reports whether the session can still be refreshed at now: its
-// refresh token has not expired.
-func (s session) valid(now time.Time) bool {
-	return now.Before(s.RefreshExpiresAt)
+// now is the server's time when this machine's clock reads local.
+func (s session) now(local time.Time) time.Time { return local.Add(s.ClockOffset) }
+
+// valid reports whether the session can still be refreshed when this
+// machine's clock reads local: its refresh token has not expired on the
+// server's clock.
+func (s session) valid(local time.Time) bool {
+	return s.now(local).Before(s.RefreshExpiresAt)
 }
 
 // Results of the commands: one message type per kind of result, errors

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/credstore"
 	"github.com/dyor-exchange/dyorctl/internal/safetext"
 	"github.com/dyor-exchange/dyorctl/internal/timefmt"
@@ -42,7 +43,7 @@ type statusAccountJSON struct {
 }
 
 // skewWarning is how far the clocks may disagree before status says so.
-const skewWarning = 30 * time.Second
+const skewWarning = client.ClockSkewWarning
 
 // NewCmdStatus returns dyorctl status. runF, when not nil, replaces
 // statusRun.
