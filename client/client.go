@@ -170,7 +170,7 @@ func (c *Client) Logout(ctx context.Context) error {
 			return Tokens{}, ErrNotLoggedIn
 		}
 		now := cur.ServerNow(c.now())
-		if !cur.Valid(now) {
+		if !cur.Refreshable(now) {
 			return Tokens{}, sessionExpired(cur)
 		}
 		if cur.AccessExpiresAt.After(now) {

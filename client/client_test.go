@@ -206,7 +206,7 @@ func TestLogin(t *testing.T) {
 		if d := tok.AccessExpiresAt.Sub(now); d < 14*time.Minute || d > 15*time.Minute {
 			t.Errorf("access expires in %v, want about 15m", d)
 		}
-		if !tok.Valid(now) || tok.RefreshExpiresAt.Sub(now) < 6*24*time.Hour {
+		if !tok.Refreshable(now) || tok.RefreshExpiresAt.Sub(now) < 6*24*time.Hour {
 			t.Errorf("refresh expires at %v, want about 7 days from %v", tok.RefreshExpiresAt, now)
 		}
 		stored, err := c.Tokens(ctx)

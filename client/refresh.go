@@ -101,7 +101,7 @@ func (c *Client) rotate(ctx context.Context, needed func(Tokens) bool) (Tokens, 
 		if !needed(cur) {
 			return cur, nil
 		}
-		if !cur.Valid(cur.ServerNow(c.now())) {
+		if !cur.Refreshable(cur.ServerNow(c.now())) {
 			return Tokens{}, sessionExpired(cur)
 		}
 		var res tokenResult

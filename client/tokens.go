@@ -55,12 +55,20 @@ func (t Tokens) ServerNow(local time.Time) time.Time { return local.Add(t.ClockO
 // IsZero reports whether t holds no token.
 func (t Tokens) IsZero() bool { return t.Access == "" && t.Refresh == "" }
 
-// Valid reports whether t is a valid session at now (a time on the
-// server's clock: see ServerNow): its refresh token has not expired (by
-// its "exp" claim). The server may still have revoked it.
-func (t Tokens) Valid(now time.Time) bool {
+// Refreshable reports whether t is a live session at now (a time on the
+// server's clock: see ServerNow): its refresh token has not expired (by its
+// "exp" claim), so a refresh can still be asked for. It says nothing of the
+// access token, which may have expired; the server may still have revoked
+// the session.
+func (t Tokens) Refreshable(now time.Time) bool {
 	return t.Refresh != "" && now.Before(t.RefreshExpiresAt)
 }
+
+// Valid is Refreshable.
+//
+// Deprecated: the name suggested the access token (as oauth2.Token.Valid
+// means); use Refreshable.
+func (t Tokens) Valid(now time.Time) bool { return t.Refreshable(now) }
 
 // String describes t without its tokens, so that printing a Tokens by
 // mistake does not leak them.

@@ -88,7 +88,7 @@ func TestTokensValidAndIsZero(t *testing.T) {
 		{"refresh expired", tok, now.Add(time.Hour), false, false},
 	}
 	for _, tt := range tests {
-		if got := tt.tok.Valid(tt.at); got != tt.wantValid {
+		if got := tt.tok.Refreshable(tt.at); got != tt.wantValid {
 			t.Errorf("%s: Valid = %v, want %v", tt.name, got, tt.wantValid)
 		}
 		if got := tt.tok.IsZero(); got != tt.wantZero {

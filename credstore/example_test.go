@@ -46,7 +46,7 @@ func ExampleStore_ForServer() {
 		log.Fatal(err)
 	}
 	for _, a := range accounts {
-		fmt.Printf("%s active=%v valid=%v\n", a.Username, a.Active, a.Tokens.Valid(time.Now()))
+		fmt.Printf("%s active=%v valid=%v\n", a.Username, a.Active, a.Tokens.Refreshable(time.Now()))
 	}
 	fi, err := os.Stat(again.Path())
 	if err != nil {

@@ -109,7 +109,7 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 				SessionID:          safetext.String(a.Tokens.SessionID),
 				AccessExpiresAt:    rfc3339(a.Tokens.AccessExpiresAt),
 				RefreshExpiresAt:   rfc3339(a.Tokens.RefreshExpiresAt),
-				Valid:              a.Tokens.Valid(a.Tokens.ServerNow(now)),
+				Valid:              a.Tokens.Refreshable(a.Tokens.ServerNow(now)),
 				ClockOffsetSeconds: a.Tokens.ClockOffset.Seconds(),
 			})
 		}
@@ -138,7 +138,7 @@ func selectedVerdict(accounts []credstore.Account, server string, now time.Time)
 		if a.Server != server || !a.Active {
 			continue
 		}
-		if a.Tokens.Valid(a.Tokens.ServerNow(now)) {
+		if a.Tokens.Refreshable(a.Tokens.ServerNow(now)) {
 			return nil
 		}
 		return exitErrorf(exitAuth, "session expired: run \"dyorctl login -u %s\"", a.Username)
@@ -182,7 +182,7 @@ func printStatus(w io.Writer, selected, path string, accounts []credstore.Accoun
 		fmt.Fprintf(w, "  %s %s%s, session %s\n", mark, safetext.String(a.Username), active, safetext.String(a.Tokens.SessionID))
 		fmt.Fprintf(w, "      access token:  %s\n", expiresIn(a.Tokens.AccessExpiresAt, serverNow))
 		refresh := expiresIn(a.Tokens.RefreshExpiresAt, serverNow)
-		if !a.Tokens.Valid(serverNow) {
+		if !a.Tokens.Refreshable(serverNow) {
 			refresh += ": log in again"
 		}
 		fmt.Fprintf(w, "      refresh token: %s\n", refresh)

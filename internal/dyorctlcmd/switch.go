@@ -49,7 +49,7 @@ func switchRun(ctx context.Context, opts *SwitchOptions) error {
 	found, valid := false, false
 	for _, a := range accounts {
 		if a.Server == server && a.Username == opts.Username {
-			found, valid = true, a.Tokens.Valid(a.Tokens.ServerNow(f.Now()))
+			found, valid = true, a.Tokens.Refreshable(a.Tokens.ServerNow(f.Now()))
 		}
 	}
 	if !found {
