@@ -71,7 +71,7 @@ func TestParseTokens(t *testing.T) {
 	})
 }
 
-func TestTokensValidAndIsZero(t *testing.T) {
+func TestTokensRefreshableAndIsZero(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1_700_000_000, 0)
 	tok := fakePair(t, now, now.Add(time.Minute), now.Add(time.Hour))

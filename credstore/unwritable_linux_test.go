@@ -3,7 +3,6 @@ package credstore_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,47 +12,8 @@ import (
 
 	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/credstore"
+	"github.com/dyor-exchange/dyorctl/internal/testutil"
 )
-
-// mountTmpfs mounts a tmpfs of size bytes on a new directory, unmounted at
-// the end of the test. It skips the test where mounting is not allowed
-// (CI runs as root, which may).
-func mountTmpfs(t *testing.T, size int) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "tmpfs")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0700", size)); err != nil {
-		t.Skipf("cannot mount a tmpfs here (%v): this test needs root or CAP_SYS_ADMIN", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmounting %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
-// fill writes a file in dir until the file system is full.
-func fill(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	chunk := make([]byte, 4096)
-	for {
-		if _, err := f.Write(chunk); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("filling the disk: %v", err)
-			}
-			return path
-		}
-	}
-}
 
 // changesThatSend are the store's calls that run something that may
 // change a server's state (a refresh, a login) under the lock.
@@ -116,10 +76,10 @@ func saveOne(t *testing.T, s *credstore.Store) {
 // a login is not even started (the server would rotate or create a
 // session that could not be saved); once there is room, it works.
 func TestFullDiskStopsTheChangeBeforeItRuns(t *testing.T) {
-	dir := mountTmpfs(t, 64<<10)
+	dir := testutil.MountTmpfs(t, 64<<10)
 	s := open(t, filepath.Join(dir, "dyorctl"))
 	saveOne(t, s)
-	filler := fill(t, dir)
+	filler := testutil.FillDisk(t, dir)
 	checkStoppedBeforeSending(t, s, "no space left on device")
 
 	if err := os.Remove(filler); err != nil {
@@ -137,7 +97,7 @@ func TestFullDiskStopsTheChangeBeforeItRuns(t *testing.T) {
 // TestReadOnlyDirStopsTheChangeBeforeItRuns: the same in a directory that
 // is read-only (a read-only mount, which binds root too).
 func TestReadOnlyDirStopsTheChangeBeforeItRuns(t *testing.T) {
-	dir := mountTmpfs(t, 1<<20)
+	dir := testutil.MountTmpfs(t, 1<<20)
 	s := open(t, filepath.Join(dir, "dyorctl"))
 	saveOne(t, s)
 	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
@@ -187,12 +147,12 @@ func TestFileSizeLimitStopsTheChangeBeforeItRuns(t *testing.T) {
 // the new pair is bigger than the room kept), Update says so with
 // ErrUnsaved, returns what is still stored, and leaves the file as it was.
 func TestSaveFailingAfterTheChangeIsReported(t *testing.T) {
-	dir := mountTmpfs(t, 64<<10)
+	dir := testutil.MountTmpfs(t, 64<<10)
 	s := open(t, filepath.Join(dir, "dyorctl"))
 	saveOne(t, s)
 	before, _ := os.ReadFile(s.Path())
 	after, err := s.ForServer(serverA).Update(context.Background(), func(cur client.Tokens) (client.Tokens, error) {
-		fill(t, dir)
+		testutil.FillDisk(t, dir)
 		return tokens(t, "u", strings.Repeat("x", 20<<10)), nil
 	})
 	if !errors.Is(err, credstore.ErrUnsaved) || errors.Is(err, credstore.ErrUnwritable) || !strings.Contains(err.Error(), "no space left on device") {

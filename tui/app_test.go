@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/internal/testutil"
 	"github.com/dyor-exchange/dyorctl/mock"
 )
 
@@ -69,41 +70,6 @@ func (s *spyStore) tokens() []string {
 	return append([]string(nil), s.seen...)
 }
 
-// frame is one view the program drew, with the size it was drawn for.
-type frame struct {
-	width, height int
-	view          string
-}
-
-// recorder is the app's root model that keeps every frame it draws.
-type recorder struct {
-	*Model
-	mu     sync.Mutex
-	frames []frame
-}
-
-func (r *recorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	_, cmd := r.Model.Update(msg)
-	return r, cmd
-}
-
-func (r *recorder) View() string {
-	v := r.Model.View()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.frames = append(r.frames, frame{r.width, r.height, v})
-	return v
-}
-
-func (r *recorder) lastFrame() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.frames) == 0 {
-		return ""
-	}
-	return r.frames[len(r.frames)-1].view
-}
-
 // app is the app running in teatest against a mock server.
 type app struct {
 	t         *testing.T
@@ -111,7 +77,7 @@ type app struct {
 	store     *spyStore
 	client    *client.Client
 	tm        *teatest.TestModel
-	rec       *recorder
+	rec       *testutil.Frames
 	out       bytes.Buffer // everything the program wrote, as read so far
 	passwords []string     // typed in, never to be shown
 }
@@ -153,13 +119,13 @@ func startApp(t *testing.T, cfg appConfig) *app {
 	if cfg.width == 0 {
 		cfg.width, cfg.height = 80, 24
 	}
-	rec := &recorder{Model: New(Options{
+	rec := testutil.NewFrames(New(Options{
 		Client:   c,
 		renderer: asciiRenderer(),
 		now:      srv.Now,
 		timeout:  waitTimeout,
 		backoff:  cfg.backoff,
-	})}
+	}))
 	a := &app{t: t, srv: srv, store: store, client: c, rec: rec, passwords: []string{"honeyBunnies"}}
 	a.tm = teatest.NewTestModel(t, rec, teatest.WithInitialTermSize(cfg.width, cfg.height))
 	t.Cleanup(func() {
@@ -177,7 +143,7 @@ func (a *app) waitFor(text string) {
 	var seen []byte
 	teatest.WaitFor(a.t, a.tm.Output(), func(b []byte) bool {
 		seen = b
-		return strings.Contains(a.rec.lastFrame(), text)
+		return strings.Contains(a.rec.Last(), text)
 	}, teatest.WithDuration(waitTimeout), teatest.WithCheckInterval(10*time.Millisecond))
 	a.out.Write(seen)
 }
@@ -201,7 +167,7 @@ func (a *app) typeSecret(p string) {
 func (a *app) finish(key string) string {
 	a.t.Helper()
 	a.press(key)
-	final := a.tm.FinalModel(a.t, teatest.WithFinalTimeout(waitTimeout)).(*recorder)
+	final := a.tm.FinalModel(a.t, teatest.WithFinalTimeout(waitTimeout)).(*testutil.Frames)
 	rest, err := io.ReadAll(a.tm.FinalOutput(a.t))
 	if err != nil {
 		a.t.Fatal(err)
@@ -222,22 +188,20 @@ func (a *app) finish(key string) string {
 			}
 		}
 	}
-	final.mu.Lock()
-	frames := append([]frame(nil), final.frames...)
-	final.mu.Unlock()
+	frames := final.All()
 	seenViews := map[string]bool{}
 	for _, f := range frames {
-		if seenViews[f.view] {
+		if seenViews[f.View] {
 			continue
 		}
-		seenViews[f.view] = true
-		if f.width == 0 {
-			f.width = defaultWidth // the size is not known yet
+		seenViews[f.View] = true
+		if f.Width == 0 {
+			f.Width = defaultWidth // the size is not known yet
 		}
-		checkFits(a.t, f.view, f.width, f.height)
+		checkFits(a.t, f.View, f.Width, f.Height)
 		for _, s := range secrets {
-			if strings.Contains(f.view, s) {
-				a.t.Fatalf("a token or password (%q…) is on screen:\n%s", s[:4], f.view)
+			if strings.Contains(f.View, s) {
+				a.t.Fatalf("a token or password (%q…) is on screen:\n%s", s[:4], f.View)
 			}
 		}
 	}
@@ -292,8 +256,8 @@ func TestAppLoginRefreshLogout(t *testing.T) {
 	a.waitFor("refresh expires in 7d 0h 0m")
 
 	first := a.sessionIDs()
-	if len(first) != 1 || !strings.Contains(a.rec.lastFrame(), first[0]) {
-		t.Fatalf("sessions %v; screen:\n%s", first, a.rec.lastFrame())
+	if len(first) != 1 || !strings.Contains(a.rec.Last(), first[0]) {
+		t.Fatalf("sessions %v; screen:\n%s", first, a.rec.Last())
 	}
 	if stored, err := a.client.Tokens(context.Background()); err != nil || stored.Username != "john@API" || stored.SessionID != first[0] {
 		t.Fatalf("stored %+v, %v", stored.SessionID, err)
@@ -392,8 +356,8 @@ func TestAppHelpToggles(t *testing.T) {
 	a.waitFor("history page up")
 	a.press("?")
 	a.waitFor("? more")
-	if strings.Contains(a.rec.lastFrame(), "history page up") {
-		t.Errorf("full help still shown:\n%s", a.rec.lastFrame())
+	if strings.Contains(a.rec.Last(), "history page up") {
+		t.Errorf("full help still shown:\n%s", a.rec.Last())
 	}
 	a.press("a")
 	a.waitFor("auto-refresh: on")
@@ -428,7 +392,7 @@ func TestAppStartsLoggedIn(t *testing.T) {
 	t.Parallel()
 	a := startApp(t, appConfig{loggedIn: true})
 	a.waitFor("access expires in 15m 0s")
-	if ids := a.sessionIDs(); !strings.Contains(a.rec.lastFrame(), ids[0]) {
+	if ids := a.sessionIDs(); !strings.Contains(a.rec.Last(), ids[0]) {
 		t.Errorf("session %s not shown", ids[0])
 	}
 	if n := len(a.srv.Requests()); n != 0 {
@@ -505,7 +469,7 @@ func TestAppCountdownTicks(t *testing.T) {
 // with its time.
 func (a *app) historyOrder() []string {
 	a.t.Helper()
-	frame := a.rec.lastFrame()
+	frame := a.rec.Last()
 	i := strings.Index(frame, "History")
 	if i < 0 {
 		a.t.Fatalf("no history on screen:\n%s", frame)

@@ -11,18 +11,19 @@ import (
 
 	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/credstore"
+	"github.com/dyor-exchange/dyorctl/internal/testutil"
 	"github.com/dyor-exchange/dyorctl/mock"
 )
 
 // fileApp is the app on the credentials file in dir, as "dyorctl tui
 // --server server" runs it, on the clock now.
-func fileApp(t *testing.T, dir, server string, now func() time.Time) (*teatest.TestModel, *recorder) {
+func fileApp(t *testing.T, dir, server string, now func() time.Time) (*teatest.TestModel, *testutil.Frames) {
 	t.Helper()
 	st, err := credstore.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{Model: New(Options{
+	rec := testutil.NewFrames(New(Options{
 		Accounts: st,
 		NewClient: func(server string, ts client.TokenStore) (*client.Client, error) {
 			return client.New(server, client.WithTokenStore(ts), client.WithClock(now))
@@ -31,7 +32,7 @@ func fileApp(t *testing.T, dir, server string, now func() time.Time) (*teatest.T
 		renderer: asciiRenderer(),
 		now:      now,
 		timeout:  waitTimeout,
-	})}
+	}))
 	tm := teatest.NewTestModel(t, rec, teatest.WithInitialTermSize(80, 24))
 	t.Cleanup(func() { _ = tm.Quit() })
 	return tm, rec
@@ -39,9 +40,9 @@ func fileApp(t *testing.T, dir, server string, now func() time.Time) (*teatest.T
 
 // waitScreen waits until the screen shows text; runs of spaces count as one,
 // as a table's columns are as wide as the servers' URLs make them.
-func waitScreen(t *testing.T, tm *teatest.TestModel, rec *recorder, text string) {
+func waitScreen(t *testing.T, tm *teatest.TestModel, rec *testutil.Frames, text string) {
 	t.Helper()
-	teatest.WaitFor(t, tm.Output(), func([]byte) bool { return strings.Contains(squeeze(rec.lastFrame()), squeeze(text)) },
+	teatest.WaitFor(t, tm.Output(), func([]byte) bool { return strings.Contains(squeeze(rec.Last()), squeeze(text)) },
 		teatest.WithDuration(waitTimeout), teatest.WithCheckInterval(10*time.Millisecond))
 }
 
@@ -159,8 +160,8 @@ func TestAppAccountsOfTwoServers(t *testing.T) {
 		"* " + a.URL + " quinn 15m 0s 7d 0h 0m valid",
 		"* " + b.URL + " john@API 15m 0s 7d 0h 0m valid",
 	} {
-		if !strings.Contains(squeeze(rec.lastFrame()), row) {
-			t.Errorf("no row %q in\n%s", row, rec.lastFrame())
+		if !strings.Contains(squeeze(rec.Last()), row) {
+			t.Errorf("no row %q in\n%s", row, rec.Last())
 		}
 	}
 
@@ -169,8 +170,8 @@ func TestAppAccountsOfTwoServers(t *testing.T) {
 		tm.Send(keyMsg(k))
 	}
 	waitScreen(t, tm, rec, "opened john@API, now active on its server")
-	if !strings.Contains(squeeze(rec.lastFrame()), "Server "+a.URL) {
-		t.Fatalf("not john@API at A:\n%s", rec.lastFrame())
+	if !strings.Contains(squeeze(rec.Last()), "Server "+a.URL) {
+		t.Fatalf("not john@API at A:\n%s", rec.Last())
 	}
 	if active, err := st.Active(a.URL); err != nil || active.Username != "john@API" {
 		t.Fatalf("A's active account: %q, %v", active.Username, err)
@@ -205,14 +206,13 @@ func TestAppAccountsOfTwoServers(t *testing.T) {
 	tm.WaitFinished(t, teatest.WithFinalTimeout(waitTimeout))
 
 	// No token, nor any part of one, was ever on screen.
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
+	frames := rec.All()
 	for _, acc := range stored {
 		for _, tok := range []string{acc.Tokens.Access, acc.Tokens.Refresh} {
 			for i := 0; i+16 <= len(tok); i += 4 {
-				for _, f := range rec.frames {
-					if strings.Contains(f.view, tok[i:i+16]) {
-						t.Fatalf("a piece of a token of %s is on screen:\n%s", acc.Username, f.view)
+				for _, f := range frames {
+					if strings.Contains(f.View, tok[i:i+16]) {
+						t.Fatalf("a piece of a token of %s is on screen:\n%s", acc.Username, f.View)
 					}
 				}
 			}

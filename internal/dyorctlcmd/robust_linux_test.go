@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,48 +19,9 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/dyor-exchange/dyorctl/internal/testutil"
 	"github.com/dyor-exchange/dyorctl/mock"
 )
-
-// mountTmpfs mounts a tmpfs of size bytes, unmounted at the end of the
-// test; it skips the test where mounting is not allowed (CI runs as root).
-func mountTmpfs(t *testing.T, size int) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "tmpfs")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0700", size)); err != nil {
-		t.Skipf("cannot mount a tmpfs here (%v): this test needs root or CAP_SYS_ADMIN", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmounting %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
-// fillDisk writes a file in dir until the file system is full and returns
-// its path.
-func fillDisk(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	chunk := make([]byte, 4096)
-	for {
-		if _, err := f.Write(chunk); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("filling the disk: %v", err)
-			}
-			return path
-		}
-	}
-}
 
 // liveSessions counts the mock's live sessions of username.
 func liveSessions(srv *mock.Server, username string) []string {
@@ -79,10 +39,10 @@ func liveSessions(srv *mock.Server, username string) []string {
 // stored session working; once there is room, it refreshes (no reuse).
 func TestFullDiskLosesNoSession(t *testing.T) {
 	c := newCLI(t)
-	c.dir = filepath.Join(mountTmpfs(t, 64<<10), "dyorctl")
+	c.dir = filepath.Join(testutil.MountTmpfs(t, 64<<10), "dyorctl")
 	c.login(john, johnPW)
 	before, _ := c.stored(john)
-	filler := fillDisk(t, filepath.Dir(c.dir))
+	filler := testutil.FillDisk(t, filepath.Dir(c.dir))
 	sessions := liveSessions(c.srv, john)
 
 	for _, args := range [][]string{{"refresh"}, {"logout"}, {"login", "-u", john, "--password-stdin"}} {
@@ -118,7 +78,7 @@ func TestFullDiskLosesNoSession(t *testing.T) {
 // directory is writable the session refreshes.
 func TestReadOnlyConfigDir(t *testing.T) {
 	c := newCLI(t)
-	mnt := mountTmpfs(t, 1<<20)
+	mnt := testutil.MountTmpfs(t, 1<<20)
 	c.dir = filepath.Join(mnt, "dyorctl")
 	c.login(john, johnPW)
 	if err := syscall.Mount("", mnt, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
@@ -430,7 +390,7 @@ func bigPair() (access, refresh string) {
 // pair is bigger than the room kept), the command says plainly what
 // happened and what to do; login ends the session nothing stores.
 func TestSaveFailingAfterTheServerAnswered(t *testing.T) {
-	mnt := mountTmpfs(t, 64<<10)
+	mnt := testutil.MountTmpfs(t, 64<<10)
 	var logouts atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

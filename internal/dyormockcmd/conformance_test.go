@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dyor-exchange/dyorctl/conformance"
+	"github.com/dyor-exchange/dyorctl/internal/testutil"
 	"github.com/dyor-exchange/dyorctl/mock"
 )
 
@@ -241,7 +242,7 @@ func TestConformanceBinary(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	server := exec.Command(bin, "--addr", "127.0.0.1:0", "--bcrypt-cost", "4")
-	var sout, serr syncBuffer
+	var sout, serr testutil.SyncBuffer
 	server.Stdout, server.Stderr = &sout, &serr
 	if err := server.Start(); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dyor-exchange/dyorctl/internal/testutil"
 )
 
 var binary struct {
@@ -170,7 +172,7 @@ func TestExitOnStdinClose(t *testing.T) {
 	t.Parallel()
 	urlFile := filepath.Join(t.TempDir(), "url")
 	pr, pw := io.Pipe()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	root := NewRootCmd(context.Background(), &stdout, &stderr, noEnv)
 	root.SetIn(pr)
 	root.SetArgs([]string{"--addr", "127.0.0.1:0", "--url-file", urlFile, "--exit-on-stdin-close"})

@@ -15,29 +15,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dyor-exchange/dyorctl/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type running struct {
 	url            string
-	stdout, stderr *syncBuffer
+	stdout, stderr *testutil.SyncBuffer
 	stop           func() int // cancels (as SIGTERM would) and returns the exit code
 }
 
@@ -48,7 +32,7 @@ var readyLine = regexp.MustCompile(`^dyormock listening on (http://127\.0\.0\.1:
 func startDyormock(t *testing.T, env map[string]string, args ...string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	r := &running{stdout: &testutil.SyncBuffer{}, stderr: &testutil.SyncBuffer{}}
 	done := make(chan int, 1)
 	go func() {
 		done <- Run(ctx, args, r.stdout, r.stderr, func(k string) string { return env[k] })
@@ -272,7 +256,7 @@ func TestSIGTERMGracefulShutdown(t *testing.T) {
 	bin := dyormockBinary(t)
 	urlFile := filepath.Join(t.TempDir(), "url")
 	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--url-file", urlFile, "--bcrypt-cost", "4")
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/internal/testutil"
 	"github.com/dyor-exchange/dyorctl/mock"
 	"github.com/dyor-exchange/dyorctl/tui"
 )
@@ -189,7 +190,7 @@ func TestFormerLeaks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := &tuiDriver{t: t, rec: &recorder{Model: tui.New(tui.Options{Client: c, Output: io.Discard})}}
+		d := &tuiDriver{t: t, rec: testutil.NewFrames(tui.New(tui.Options{Client: c, Output: io.Discard}))}
 		d.tm = teatest.NewTestModel(t, d.rec, teatest.WithInitialTermSize(100, 24))
 		t.Cleanup(func() { _ = d.tm.Quit() })
 		d.waitFor("> Log in")
@@ -197,7 +198,7 @@ func TestFormerLeaks(t *testing.T) {
 		d.waitFor("Username")
 		d.press(mock.ExampleUsername, "tab", mock.ExamplePassword, "enter")
 		d.waitFor("not with the API's JSON")
-		l.record(capture{source: "TUI login through a proxy that cuts answers short", channel: "frame", text: d.rec.last()})
+		l.record(capture{source: "TUI login through a proxy that cuts answers short", channel: "frame", text: d.rec.Last()})
 		found, _, _ := l.scan()
 		for _, f := range found {
 			t.Error(f)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/credstore"
+	"github.com/dyor-exchange/dyorctl/internal/testutil"
 )
 
 // TestNoSecretLeaks drives a whole flow through the real binaries — every
@@ -90,7 +91,7 @@ type dyormockProc struct {
 	cmd            *exec.Cmd
 	url            string
 	state          string
-	stdout, stderr syncBuffer
+	stdout, stderr testutil.SyncBuffer
 	exited         chan struct{}
 	err            error
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/dyor-exchange/dyorctl/internal/testutil"
 )
 
 // A pseudo-terminal from the standard library alone (the module has no pty
@@ -25,8 +27,8 @@ import (
 type ptyProcess struct {
 	cmd    *exec.Cmd
 	master *os.File
-	out    syncBuffer    // everything read from the master
-	read   chan struct{} // closed when the master reads EOF or EIO (the child is gone)
+	out    testutil.SyncBuffer // everything read from the master
+	read   chan struct{}       // closed when the master reads EOF or EIO (the child is gone)
 }
 
 func ioctl(fd, req, arg uintptr) error {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/credstore"
+	"github.com/dyor-exchange/dyorctl/internal/testutil"
 	"github.com/dyor-exchange/dyorctl/mock"
 	"github.com/dyor-exchange/dyorctl/tui"
 )
@@ -74,41 +75,12 @@ func (s *spyStore) Update(ctx context.Context, fn func(client.Tokens) (client.To
 	return t, err
 }
 
-// recorder is the app's model, keeping every frame it draws.
-type recorder struct {
-	*tui.Model
-	mu     sync.Mutex
-	frames []string
-}
-
-func (r *recorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	_, cmd := r.Model.Update(msg)
-	return r, cmd
-}
-
-func (r *recorder) View() string {
-	v := r.Model.View()
-	r.mu.Lock()
-	r.frames = append(r.frames, v)
-	r.mu.Unlock()
-	return v
-}
-
-func (r *recorder) last() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.frames) == 0 {
-		return ""
-	}
-	return r.frames[len(r.frames)-1]
-}
-
 // tuiDriver types into the app and waits for what it draws.
 type tuiDriver struct {
 	t   *testing.T
 	tm  *teatest.TestModel
-	rec *recorder
-	out syncBuffer // the program's output, as read so far
+	rec *testutil.Frames
+	out testutil.SyncBuffer // the program's output, as read so far
 }
 
 // press sends keys by name, or text.
@@ -133,7 +105,7 @@ func (d *tuiDriver) until(cond func(frame string) bool) {
 	var seen []byte
 	teatest.WaitFor(d.t, d.tm.Output(), func(b []byte) bool {
 		seen = b
-		return cond(d.rec.last())
+		return cond(d.rec.Last())
 	}, teatest.WithDuration(tuiWait), teatest.WithCheckInterval(5*time.Millisecond))
 	d.out.Write(seen)
 }
@@ -160,7 +132,7 @@ func tuiFlow(t *testing.T, l *ledger) {
 		tooLong   = pw("too long (80 bytes), typed in the TUI", 80)
 	)
 
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := mock.Start(t, mock.WithBcryptCost(4), mock.WithLogger(logger),
 		mock.WithSeed("tuiuser", pwUser), mock.WithLockout(3, time.Minute))
@@ -174,7 +146,7 @@ func tuiFlow(t *testing.T, l *ledger) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &tuiDriver{t: t, rec: &recorder{Model: tui.New(tui.Options{Client: c, Output: io.Discard})}}
+	d := &tuiDriver{t: t, rec: testutil.NewFrames(tui.New(tui.Options{Client: c, Output: io.Discard}))}
 	d.tm = teatest.NewTestModel(t, d.rec, teatest.WithInitialTermSize(80, 24))
 	t.Cleanup(func() { _ = d.tm.Quit() })
 	requests := func(route string, status int) int {
@@ -258,23 +230,21 @@ func tuiFlow(t *testing.T, l *ledger) {
 	d.waitFor("> Log in")
 
 	d.press("q")
-	final := d.tm.FinalModel(t, teatest.WithFinalTimeout(tuiWait)).(*recorder)
+	final := d.tm.FinalModel(t, teatest.WithFinalTimeout(tuiWait)).(*testutil.Frames)
 	rest, err := io.ReadAll(d.tm.FinalOutput(t, teatest.WithFinalTimeout(tuiWait)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.out.Write(rest)
 
-	final.mu.Lock()
-	frames := append([]string(nil), final.frames...)
-	final.mu.Unlock()
 	distinct := map[string]bool{}
+	frames := final.All()
 	for i, f := range frames {
-		if distinct[f] {
+		if distinct[f.View] {
 			continue
 		}
-		distinct[f] = true
-		l.record(capture{source: "TUI (teatest)", channel: fmt.Sprintf("frame %d", i), text: f})
+		distinct[f.View] = true
+		l.record(capture{source: "TUI (teatest)", channel: fmt.Sprintf("frame %d", i), text: f.View})
 	}
 	l.record(capture{source: "TUI (teatest)", channel: "terminal output", text: d.out.String()})
 	l.record(capture{source: "TUI's mock (in process)", channel: "log (slog JSON, debug)", text: logs.String()})
