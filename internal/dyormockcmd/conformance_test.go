@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -237,10 +236,7 @@ func TestConformanceWithoutControlPlane(t *testing.T) {
 // The built binary against a dyormock binary passes every case, and against
 // a server that matches Bearer case-sensitively exits 1 naming the case.
 func TestConformanceBinary(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "dyormock")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/dyormock").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := dyormockBinary(t) // built once; skipped with -short
 	server := exec.Command(bin, "--addr", "127.0.0.1:0", "--bcrypt-cost", "4")
 	var sout, serr testutil.SyncBuffer
 	server.Stdout, server.Stderr = &sout, &serr

@@ -40,6 +40,9 @@ func TestTenantsRoute(t *testing.T) {
 // dyormock too (building dyormock is left to real runs): both are exec'd,
 // timed to their first line, and ended.
 func TestStartupMeasurement(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries")
+	}
 	dir := t.TempDir()
 	ctx := context.Background()
 	bare, other, err := startupBinaries(ctx, config{dyormock: "unused"}, dir)
