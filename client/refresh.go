@@ -37,12 +37,9 @@ func (c *Client) Refresh(ctx context.Context) (Tokens, error) {
 }
 
 // AccessToken returns a valid access token: the stored one while it expires
-// after the refresh margin, otherwise a new one from a refresh (see
-// Refresh for what happens when that fails). Concurrent callers of one
-// Client share one refresh, and the refresh runs under the store's lock
-// after re-reading it, so when another process has just refreshed, its
-// tokens are used instead of refreshing again. The new tokens are saved
-// before they are returned.
+// after the refresh margin, otherwise a new one from a refresh made as the
+// package doc's "Refreshing" says (see Refresh for what happens when that
+// fails).
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	t, err := c.store.Load(ctx)
 	if err != nil {

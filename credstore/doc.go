@@ -52,11 +52,9 @@
 // Every change (Save, Delete, Update, Login, Switch, Remove) takes an exclusive
 // lock on <dir>/credentials.lock (github.com/gofrs/flock: flock(2) on Unix,
 // LockFileEx on Windows), re-reads the file, changes it and writes it before
-// letting go. Update runs its function under that lock, which is how the
-// client refreshes: a process that waited for the lock sees the pair
-// another process has just saved and uses it instead of presenting the old
-// refresh token a second time (which the server takes as token theft). So
-// several processes, and several Stores in one process, can share one
-// directory. Reads take no lock: the file is only ever replaced whole.
-// Waiting for the lock ends when the context does.
+// letting go; Update runs its function under that lock, which is what the
+// client's refresh rule needs (package client, "Refreshing"). So several
+// processes, and several Stores in one process, can share one directory.
+// Reads take no lock: the file is only ever replaced whole. Waiting for the
+// lock ends when the context does.
 package credstore

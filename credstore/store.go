@@ -125,9 +125,8 @@ func Dir(explicit string, userConfigDir func() (string, error)) (string, error) 
 	return filepath.Join(base, "dyorctl"), nil
 }
 
-// Store is the credentials file in a directory. Every change takes the
-// cross-process lock and re-reads the file first; reads need no lock since
-// the file is only ever replaced whole. Any number of Stores, in any number
+// Store is the credentials file in a directory; see the package doc for
+// how changes are locked and written. Any number of Stores, in any number
 // of processes, may share a directory.
 type Store struct {
 	dir, path, lockPath string
