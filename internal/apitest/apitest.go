@@ -2,8 +2,9 @@
 // api/openapi.yaml (embedded as api.OpenAPI), with kin-openapi's
 // openapi3filter. It is test support: only other packages' tests import it.
 //
+//	srv := mock.Start(t)
 //	v := apitest.NewValidator(t)
-//	c := client.New(srv.URL, client.WithHTTPClient(v.Client()))
+//	c, err := client.New(srv.URL, client.WithHTTPClient(v.Client()))
 //
 // Every exchange that goes through [Validator.Transport] is checked, and each
 // violation is reported with t.Errorf naming the method, the path, the status
@@ -23,9 +24,8 @@
 //     Content-Type is checked as application/json, as the server reads it.
 //   - A request that matches no operation of the contract must be answered
 //     with the error envelope api.CodeNoRoute (no such path) or
-//     api.CodeMethodNotAllowed (another
-//     method, with an Allow header listing the contract's methods of the
-//     path); anything else is reported.
+//     api.CodeMethodNotAllowed (another method, with an Allow header listing
+//     the contract's methods of the path); anything else is reported.
 //   - Transport failures are not violations: an error of the underlying
 //     RoundTrip (a dropped connection) is returned as is, and a response body
 //     that fails while being read (cut short) is handed to the caller with the
