@@ -44,7 +44,7 @@ var accountCases = []kase{
 				c.failf("register: want the result {}, got %s", res)
 			}
 		}},
-	{name: "register/taken", checks: "registering a username again answers 409001 and leaves the first password in force",
+	{name: "register/taken", checks: fmt.Sprintf("registering a username again answers %d and leaves the first password in force", api.CodeUsernameTaken),
 		run: func(c *cx) {
 			acc := c.account("taken")
 			other := c.newPassword()
@@ -59,11 +59,11 @@ var accountCases = []kase{
 				c.failf("login: want two different tokens, got the same token twice")
 			}
 		}},
-	{name: "login/unknown-account", checks: "login to a username nobody registered answers 404001",
+	{name: "login/unknown-account", checks: fmt.Sprintf("login to a username nobody registered answers %d", api.CodeAccountNotFound),
 		run: func(c *cx) {
 			c.wantError(c.loginAs(c.name("nobody"), c.newPassword()), api.CodeAccountNotFound)
 		}},
-	{name: "login/wrong-password", checks: "a wrong password answers 401005, the password's case counting",
+	{name: "login/wrong-password", checks: fmt.Sprintf("a wrong password answers %d, the password's case counting", api.CodeWrongPassword),
 		run: func(c *cx) {
 			acc := c.account("wrongpw")
 			c.wantError(c.loginAs(acc.username, strings.ToUpper(acc.password)), api.CodeWrongPassword)
@@ -119,40 +119,40 @@ func inputCaseTable() []inputCase {
 	}
 	return []inputCase{
 		{name: "username/too-short", loginOnly: true,
-			checks: fmt.Sprintf("a username of %d code points answers 400002", api.MinUsernameRunes-1),
+			checks: fmt.Sprintf("a username of %d code points answers %d", api.MinUsernameRunes-1, api.CodeInvalidField),
 			body:   creds(func(*cx) string { return strings.Repeat("\u01c2", api.MinUsernameRunes-1) })},
 		{name: "username/too-long",
-			checks: fmt.Sprintf("a username of %d code points (of 2 bytes each) answers 400002", api.MaxUsernameRunes+1),
+			checks: fmt.Sprintf("a username of %d code points (of 2 bytes each) answers %d", api.MaxUsernameRunes+1, api.CodeInvalidField),
 			body:   creds(func(c *cx) string { return fill(c.name("long"), 'é', api.MaxUsernameRunes+1) })},
-		{name: "username/space", checks: "a username holding a space answers 400002",
+		{name: "username/space", checks: fmt.Sprintf("a username holding a space answers %d", api.CodeInvalidField),
 			body: creds(func(c *cx) string { return c.name("a b") })},
-		{name: "username/unicode-space", checks: "a username holding U+00A0 (a Z* space) answers 400002",
+		{name: "username/unicode-space", checks: fmt.Sprintf("a username holding U+00A0 (a Z* space) answers %d", api.CodeInvalidField),
 			body: creds(func(c *cx) string { return c.name("a\u00a0b") })},
-		{name: "username/control", checks: "a username holding a control character (U+0007) answers 400002",
+		{name: "username/control", checks: fmt.Sprintf("a username holding a control character (U+0007) answers %d", api.CodeInvalidField),
 			body: creds(func(c *cx) string { return c.name("a\u0007b") })},
-		{name: "username/format", checks: "a username holding a format character (U+200B, zero-width space) answers 400002",
+		{name: "username/format", checks: fmt.Sprintf("a username holding a format character (U+200B, zero-width space) answers %d", api.CodeInvalidField),
 			body: creds(func(c *cx) string { return c.name("a\u200bb") })},
-		{name: "username/bidi-override", checks: "a username holding U+202E (right-to-left override) answers 400002",
+		{name: "username/bidi-override", checks: fmt.Sprintf("a username holding U+202E (right-to-left override) answers %d", api.CodeInvalidField),
 			body: creds(func(c *cx) string { return c.name("a\u202eb") })},
-		{name: "username/replacement-character", checks: "a username holding U+FFFD answers 400002",
+		{name: "username/replacement-character", checks: fmt.Sprintf("a username holding U+FFFD answers %d", api.CodeInvalidField),
 			body: creds(func(c *cx) string { return c.name("a\ufffdb") })},
-		{name: "username/invalid-utf8", checks: "a username holding a byte that is not UTF-8 (0xFF) answers 400002",
+		{name: "username/invalid-utf8", checks: fmt.Sprintf("a username holding a byte that is not UTF-8 (0xFF) answers %d", api.CodeInvalidField),
 			body: raw("{\"username\":\"%s\xff\",\"password\":\"%s\"}")},
-		{name: "username/not-a-string", checks: "a username that is a number answers 400002",
+		{name: "username/not-a-string", checks: fmt.Sprintf("a username that is a number answers %d", api.CodeInvalidField),
 			body: func(c *cx) []byte { return fmt.Appendf(nil, `{"username":12345,"password":%q}`, c.newPassword()) }},
-		{name: "username/null", checks: "a username that is null answers 400002",
+		{name: "username/null", checks: fmt.Sprintf("a username that is null answers %d", api.CodeInvalidField),
 			body: func(c *cx) []byte { return fmt.Appendf(nil, `{"username":null,"password":%q}`, c.newPassword()) }},
-		{name: "username/missing", checks: "a body without a username answers 400002",
+		{name: "username/missing", checks: fmt.Sprintf("a body without a username answers %d", api.CodeInvalidField),
 			body: func(c *cx) []byte { return fmt.Appendf(nil, `{"password":%q}`, c.newPassword()) }},
-		{name: "password/too-short", checks: fmt.Sprintf("a password of %d bytes answers 400002", api.MinPasswordBytes-1),
+		{name: "password/too-short", checks: fmt.Sprintf("a password of %d bytes answers %d", api.MinPasswordBytes-1, api.CodeInvalidField),
 			body: withPassword(strings.Repeat("s", api.MinPasswordBytes-1))},
-		{name: "password/too-long", checks: fmt.Sprintf("a password of %d bytes answers 400002 (never truncated)", api.MaxPasswordBytes+1),
+		{name: "password/too-long", checks: fmt.Sprintf("a password of %d bytes answers %d (never truncated)", api.MaxPasswordBytes+1, api.CodeInvalidField),
 			body: withPassword(strings.Repeat("L", api.MaxPasswordBytes+1))},
-		{name: "password/counted-in-bytes", checks: "a password of 25 three-byte characters (75 bytes) answers 400002: the limit is in bytes",
+		{name: "password/counted-in-bytes", checks: fmt.Sprintf("a password of 25 three-byte characters (75 bytes) answers %d: the limit is in bytes", api.CodeInvalidField),
 			body: withPassword(strings.Repeat("€", 25))},
-		{name: "password/not-a-string", checks: "a password that is a number answers 400002",
+		{name: "password/not-a-string", checks: fmt.Sprintf("a password that is a number answers %d", api.CodeInvalidField),
 			body: func(c *cx) []byte { return fmt.Appendf(nil, `{"username":%q,"password":12345678}`, c.name("num")) }},
-		{name: "password/missing", checks: "a body without a password answers 400002",
+		{name: "password/missing", checks: fmt.Sprintf("a body without a password answers %d", api.CodeInvalidField),
 			body: func(c *cx) []byte { return fmt.Appendf(nil, `{"username":%q}`, c.name("nopw")) }},
 	}
 }
@@ -185,7 +185,7 @@ func inputCases() []kase {
 }
 
 var bodyCases = []kase{
-	{name: "body/empty", checks: "an empty body answers 400001 whatever its Content-Type (application/json, text/plain, none)",
+	{name: "body/empty", checks: fmt.Sprintf("an empty body answers %d whatever its Content-Type (application/json, text/plain, none)", api.CodeInvalidJSON),
 		run: func(c *cx) {
 			for _, rt := range []string{api.RegisterPath, api.LoginPath} {
 				for _, ct := range []string{"application/json", "text/plain", "-"} {
@@ -193,24 +193,24 @@ var bodyCases = []kase{
 				}
 			}
 		}},
-	{name: "body/not-json", checks: "a body that is not JSON answers 400001",
+	{name: "body/not-json", checks: fmt.Sprintf("a body that is not JSON answers %d", api.CodeInvalidJSON),
 		run: func(c *cx) {
 			for _, rt := range []string{api.RegisterPath, api.LoginPath} {
 				c.wantError(c.do(request{method: http.MethodPost, path: rt, body: []byte(`{"username":`)}), api.CodeInvalidJSON)
 			}
 		}},
-	{name: "body/not-an-object", checks: "a JSON body that is an array or a string answers 400001",
+	{name: "body/not-an-object", checks: fmt.Sprintf("a JSON body that is an array or a string answers %d", api.CodeInvalidJSON),
 		run: func(c *cx) {
 			for _, body := range []string{`["a","b"]`, `"username"`} {
 				c.wantError(c.do(request{method: http.MethodPost, path: api.LoginPath, body: []byte(body)}), api.CodeInvalidJSON)
 			}
 		}},
-	{name: "body/data-after-the-object", checks: "an object followed by more JSON is not one JSON text: 400001",
+	{name: "body/data-after-the-object", checks: fmt.Sprintf("an object followed by more JSON is not one JSON text: %d", api.CodeInvalidJSON),
 		run: func(c *cx) {
 			body := append(credentialsBody(c.name("trail"), c.newPassword()), "{}"...)
 			c.wantError(c.do(request{method: http.MethodPost, path: api.RegisterPath, body: body}), api.CodeInvalidJSON)
 		}},
-	{name: "body/wrong-content-type", checks: "valid credentials sent as text/plain or as a form answer 415001",
+	{name: "body/wrong-content-type", checks: fmt.Sprintf("valid credentials sent as text/plain or as a form answer %d", api.CodeUnsupportedType),
 		run: func(c *cx) {
 			for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded"} {
 				body := credentialsBody(c.name("ctype"), c.newPassword())
@@ -226,7 +226,7 @@ var bodyCases = []kase{
 			c.r.mu.Unlock()
 			c.wantTokens(c.do(request{method: http.MethodPost, path: api.LoginPath, body: credentialsBody(acc.username, acc.password), contentType: "application/json; charset=utf-8"}))
 		}},
-	{name: "body/too-large", checks: "a body of more than 64 KiB answers 413001",
+	{name: "body/too-large", checks: fmt.Sprintf("a body of more than 64 KiB answers %d", api.CodeBodyTooLarge),
 		run: func(c *cx) {
 			pad := strings.Repeat("x", api.MaxBodyBytes)
 			body := fmt.Appendf(nil, `{"username":%q,"password":%q,"pad":%q}`, c.name("big"), c.newPassword(), pad)
@@ -292,13 +292,13 @@ func algNone(c *cx, tok string) string {
 }
 
 var authCases = []kase{
-	{name: "auth/missing", checks: "refresh and logout without an Authorization header answer 401001",
+	{name: "auth/missing", checks: fmt.Sprintf("refresh and logout without an Authorization header answer %d", api.CodeNoToken),
 		run: func(c *cx) {
 			for _, rt := range tokenRoutes() {
 				c.wantError(c.withAuth(rt, ""), api.CodeNoToken)
 			}
 		}},
-	{name: "auth/not-bearer", checks: "an Authorization header of another scheme (Basic), or Bearer without a token, answers 401001",
+	{name: "auth/not-bearer", checks: fmt.Sprintf("an Authorization header of another scheme (Basic), or Bearer without a token, answers %d", api.CodeNoToken),
 		run: func(c *cx) {
 			p := c.login(c.account("basic"))
 			for _, rt := range tokenRoutes() {
@@ -317,27 +317,27 @@ var authCases = []kase{
 			p = refresh("BEARER " + p.Refresh)
 			c.wantOK(c.withAuth(route("logout"), "bEaReR "+p.Access))
 		}},
-	{name: "auth/malformed-token", checks: "a token that is not a JWT answers 401002",
+	{name: "auth/malformed-token", checks: fmt.Sprintf("a token that is not a JWT answers %d", api.CodeBadToken),
 		run: func(c *cx) {
 			for _, rt := range tokenRoutes() {
 				c.wantError(c.withAuth(rt, "Bearer not-a-jwt"), api.CodeBadToken)
 				c.wantError(c.withAuth(rt, "Bearer e30.e30.e30"), api.CodeBadToken)
 			}
 		}},
-	{name: "auth/bad-signature", checks: "a token whose claims were changed after signing answers 401002, and the session stays live",
+	{name: "auth/bad-signature", checks: fmt.Sprintf("a token whose claims were changed after signing answers %d, and the session stays live", api.CodeBadToken),
 		run: func(c *cx) {
 			p := c.login(c.account("sig"))
 			c.wantError(c.refresh(tamper(c, p.Refresh)), api.CodeBadToken)
 			c.wantError(c.logout(tamper(c, p.Access)), api.CodeBadToken)
 			c.wantTokens(c.refresh(p.Refresh))
 		}},
-	{name: "auth/alg-none", checks: "an unsigned token (alg none) with real claims answers 401002",
+	{name: "auth/alg-none", checks: fmt.Sprintf("an unsigned token (alg none) with real claims answers %d", api.CodeBadToken),
 		run: func(c *cx) {
 			p := c.login(c.account("none"))
 			c.wantError(c.refresh(algNone(c, p.Refresh)), api.CodeBadToken)
 			c.wantError(c.logout(algNone(c, p.Access)), api.CodeBadToken)
 		}},
-	{name: "typ/access-on-refresh", checks: "an access token on refresh answers 401002 and leaves the session live",
+	{name: "typ/access-on-refresh", checks: fmt.Sprintf("an access token on refresh answers %d and leaves the session live", api.CodeBadToken),
 		run: func(c *cx) {
 			p := c.login(c.account("typ"))
 			c.wantError(c.refresh(p.Access), api.CodeBadToken)
@@ -439,13 +439,13 @@ var rotationCases = []kase{
 			}
 			c.wantTokens(c.refresh(p2.Refresh))
 		}},
-	{name: "rotation/old-access-refused", checks: "after a refresh, the access token of the rotated session answers 401004",
+	{name: "rotation/old-access-refused", checks: fmt.Sprintf("after a refresh, the access token of the rotated session answers %d", api.CodeSessionNotFound),
 		run: func(c *cx) {
 			p1 := c.login(c.account("oldacc"))
 			c.wantTokens(c.refresh(p1.Refresh))
 			c.wantError(c.logout(p1.Access), api.CodeSessionNotFound)
 		}},
-	{name: "rotation/reuse-detected", checks: "the rotated refresh token answers 401004, and its successor then answers 401004 too (the chain is revoked)",
+	{name: "rotation/reuse-detected", checks: fmt.Sprintf("the rotated refresh token answers %d, and its successor then answers %d too (the chain is revoked)", api.CodeSessionNotFound, api.CodeSessionNotFound),
 		run: func(c *cx) {
 			p1 := c.login(c.account("reuse"))
 			p2 := c.wantTokens(c.refresh(p1.Refresh))
@@ -473,7 +473,7 @@ var rotationCases = []kase{
 }
 
 var logoutCases = []kase{
-	{name: "logout/access-token", checks: "logout with the access token answers {} and ends both tokens of the session (401004)",
+	{name: "logout/access-token", checks: fmt.Sprintf("logout with the access token answers {} and ends both tokens of the session (%d)", api.CodeSessionNotFound),
 		run: func(c *cx) {
 			p := c.login(c.account("out"))
 			if res := c.wantOK(c.logout(p.Access)); !emptyObject(res) {
@@ -482,7 +482,7 @@ var logoutCases = []kase{
 			c.wantError(c.refresh(p.Refresh), api.CodeSessionNotFound)
 			c.wantError(c.logout(p.Access), api.CodeSessionNotFound)
 		}},
-	{name: "logout/refresh-token", checks: "logout takes the refresh token too, and then both tokens answer 401004",
+	{name: "logout/refresh-token", checks: fmt.Sprintf("logout takes the refresh token too, and then both tokens answer %d", api.CodeSessionNotFound),
 		run: func(c *cx) {
 			p := c.login(c.account("outr"))
 			c.wantOK(c.logout(p.Refresh))
@@ -518,7 +518,7 @@ var logoutCases = []kase{
 }
 
 // lockout sends wrong passwords to acc until the answer to one more is
-// 403002, and fails unless that takes exactly the threshold.
+// api.CodeAccountLocked, and fails unless that takes exactly the threshold.
 func lockout(c *cx, acc account) {
 	n := c.r.lockoutN
 	for i := 1; i <= n; i++ {
@@ -532,7 +532,7 @@ func lockout(c *cx, acc account) {
 }
 
 var lockoutCases = []kase{
-	{name: "lockout/locks", checks: "the Nth consecutive wrong password answers 401005 and locks: then every login answers 403002, the right password too",
+	{name: "lockout/locks", checks: fmt.Sprintf("the Nth consecutive wrong password answers %d and locks: then every login answers %d, the right password too", api.CodeWrongPassword, api.CodeAccountLocked),
 		run: func(c *cx) {
 			acc := c.account("lock")
 			lockout(c, acc)
@@ -576,7 +576,7 @@ func wrongMethod(rt api.Route) string {
 }
 
 func routeCases() []kase {
-	out := []kase{{name: "route/unknown-path", checks: "a path that is no route answers 404000, under the base path and outside it",
+	out := []kase{{name: "route/unknown-path", checks: fmt.Sprintf("a path that is no route answers %d, under the base path and outside it", api.CodeNoRoute),
 		run: func(c *cx) {
 			for _, p := range []string{api.BasePath + "/conformance-no-such-route", "/api/v1/conformance-no-such-route"} {
 				c.wantError(c.do(request{method: http.MethodGet, path: p}), api.CodeNoRoute)
@@ -585,7 +585,7 @@ func routeCases() []kase {
 		}}}
 	for _, rt := range api.Routes {
 		out = append(out, kase{name: "route/method-not-allowed/" + rt.Name,
-			checks: fmt.Sprintf("%s %s answers 405000 with an Allow header holding %s", wrongMethod(rt), rt.Path, rt.Method),
+			checks: fmt.Sprintf("%s %s answers %d with an Allow header holding %s", wrongMethod(rt), rt.Path, api.CodeMethodNotAllowed, rt.Method),
 			run: func(c *cx) {
 				a := c.do(request{method: wrongMethod(rt), path: rt.Path})
 				c.wantError(a, api.CodeMethodNotAllowed)
@@ -613,20 +613,20 @@ func listed(c *cx, tok string) bool {
 }
 
 var timeCases = []kase{
-	{name: "expiry/access", needs: needControl, checks: "past its exp an access token answers 401003, while the refresh token still refreshes",
+	{name: "expiry/access", needs: needControl, checks: fmt.Sprintf("past its exp an access token answers %d, while the refresh token still refreshes", api.CodeTokenExpired),
 		run: func(c *cx) {
 			p := c.login(c.account("expa"))
 			c.advancePast(expiry(c, p.Access))
 			c.wantError(c.logout(p.Access), api.CodeTokenExpired)
 			c.wantTokens(c.refresh(p.Refresh))
 		}},
-	{name: "expiry/before-type", needs: needControl, checks: "an expired access token on refresh answers 401003: expiry is checked before the type",
+	{name: "expiry/before-type", needs: needControl, checks: fmt.Sprintf("an expired access token on refresh answers %d: expiry is checked before the type", api.CodeTokenExpired),
 		run: func(c *cx) {
 			p := c.login(c.account("expt"))
 			c.advancePast(expiry(c, p.Access))
 			c.wantError(c.refresh(p.Access), api.CodeTokenExpired)
 		}},
-	{name: "expiry/refresh", needs: needControl, checks: "past its exp a refresh token answers 401003 on refresh and on logout",
+	{name: "expiry/refresh", needs: needControl, checks: fmt.Sprintf("past its exp a refresh token answers %d on refresh and on logout", api.CodeTokenExpired),
 		run: func(c *cx) {
 			p := c.login(c.account("expr"))
 			c.advancePast(expiry(c, p.Refresh))

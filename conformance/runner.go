@@ -124,7 +124,7 @@ func newRunner(t Target) (*runner, error) {
 func (r *runner) probe(ctx context.Context) error {
 	path := "/_mock/clock"
 	if r.noControl {
-		path = api.RefreshPath // no token: a harmless 401001
+		path = api.RefreshPath // no token: a harmless api.CodeNoToken
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+path, nil)
 	if err != nil {
@@ -386,8 +386,8 @@ func (a *answer) code() api.Code {
 	return a.env.Error.Code
 }
 
-// String describes the answer without its body's secrets: "200 ok" or
-// `401 401002 "message"`.
+// String describes the answer without its body's secrets: "200 ok", or
+// the status, the code and the message.
 func (a *answer) String() string {
 	switch {
 	case !a.isEnv:

@@ -65,7 +65,8 @@ func loadContract() (*contract, error) {
 // check returns what is wrong with one exchange under the contract (nil if
 // nothing). The request body is checked only when the server accepted it
 // (2xx): the suite sends broken requests on purpose. A request that matches
-// no operation must be answered 404000, or 405000 with an Allow header.
+// no operation must be answered api.CodeNoRoute, or api.CodeMethodNotAllowed
+// with an Allow header.
 func (k *contract) check(req *http.Request, reqBody []byte, resp *http.Response, respBody []byte) []string {
 	var out []string
 	report := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }

@@ -233,7 +233,7 @@ func WithLoginCache(on bool) Option {
 
 // WithMaxTenants bounds how many tenants (NewTenant, POST /_mock/tenants)
 // the server holds at once (default 1000; 0 turns tenants off). One more
-// is refused with 429000.
+// is refused with CodeTooManyTenants.
 func WithMaxTenants(n int) Option {
 	return func(c *config) error {
 		if n < 0 {

@@ -46,7 +46,7 @@ type tenants struct {
 // starts serving); its Go methods work as any server's; Close (or
 // s.DeleteTenant) ends it. A tenant saves no state file and has no tenants
 // itself, and s.Reset leaves the tenants of s alone. Beyond WithMaxTenants tenants it returns
-// a 429000 error; a tenant that has had no request for WithTenantIdleTTL
+// a CodeTooManyTenants error; a tenant that has had no request for WithTenantIdleTTL
 // ends by itself.
 func (s *Server) NewTenant() (*Server, error) {
 	if s.parent != nil {
@@ -107,7 +107,7 @@ func (s *Server) Tenants() []Tenant {
 }
 
 // DeleteTenant ends a tenant, as its Close does; an unknown id is a
-// 404002 error.
+// CodeNotFound error.
 func (s *Server) DeleteTenant(id string) error {
 	t := s.tenant(id)
 	if t == nil {

@@ -47,7 +47,7 @@ func NewCmdAPI(f *Factory, runF func(context.Context, *APIOptions) error) *cobra
 	cmd := &cobra.Command{
 		Use:   "api PATH [-X METHOD] [-d DATA | --input FILE] [-H 'Name: value']... [-i]",
 		Short: "Send an authenticated request to the server and print the answer",
-		Long: `Send a request to PATH on the selected server (--server) with the active
+		Long: fmt.Sprintf(`Send a request to PATH on the selected server (--server) with the active
 account's access token, and print the answer's body on stdout as it came
 (indented when stdout is a terminal and the body is JSON). PATH is a path on
 the server, such as /api/v1/orders?limit=5; a URL of another host is refused,
@@ -60,7 +60,7 @@ the Authorization header is dyorctl's. -i prints the status line and the
 answer's headers before the body.
 
 The access token is refreshed first when it expires within the refresh
-margin. When the server answers 401 with code 401003 (token expired: the
+margin. When the server answers 401 with code %d (token expired: the
 clocks disagree, or it expired in flight), the session is refreshed once
 through the credentials file, as "dyorctl refresh" does, and the request is
 sent once more with the same body. No other failure is ever followed by a
@@ -72,7 +72,7 @@ Exit codes: 0 for a 2xx answer; 4 when there is no session, the server no
 longer accepts it, or it still refuses the token after the one refresh; 6
 when the server cannot be reached, times out or answers 5xx; 1 for any other
 answer (the body is printed all the same, and the error's message goes to
-stderr). -v traces the requests on stderr, the token redacted.`,
+stderr). -v traces the requests on stderr, the token redacted.`, api.CodeTokenExpired),
 		Example: `  dyorctl api /api/v1/orders
   dyorctl api -X PUT /api/v1/profile -d '{"nickname":"johnny"}'
   jq -n '{symbol: "DYOR"}' | dyorctl api /api/v1/orders --input -
