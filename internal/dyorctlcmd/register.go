@@ -2,9 +2,11 @@ package dyorctlcmd
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
 )
 
@@ -23,16 +25,17 @@ func NewCmdRegister(f *Factory, runF func(context.Context, *RegisterOptions) err
 	cmd := &cobra.Command{
 		Use:   "register -u USERNAME [--password-stdin]",
 		Short: "Create an account (it does not log in)",
-		Long: `Create an account on the server. It does not log in: run "dyorctl login" next.
+		Long: fmt.Sprintf(`Create an account on the server. It does not log in: run "dyorctl login" next.
 
-The username is 3 to 64 characters without spaces or control characters; the
-password is 8 to 72 bytes. Input breaking these rules is a usage error (exit 2)
-and is not sent.
+The username is %d to %d characters without whitespace, control or format
+characters; the password is %d to %d bytes. Input breaking these rules is a
+usage error (exit 2) and is not sent.
 
 The password is asked twice with echo off when stdin is a terminal. Otherwise
 it is read from stdin with --password-stdin (one trailing newline removed), or
 taken from DYOR_PASSWORD; with neither, register fails at once (exit 2).
 --password-stdin, then DYOR_PASSWORD, take precedence over the prompt.`,
+			api.MinUsernameRunes, api.MaxUsernameRunes, api.MinPasswordBytes, api.MaxPasswordBytes),
 		Example: `  dyorctl register -u alice
   printf '%s\n' "$PASSWORD" | dyorctl register -u alice --password-stdin
   DYOR_PASSWORD=... dyorctl register -u alice -o json`,
