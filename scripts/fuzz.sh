@@ -16,20 +16,23 @@ case "$budget" in
   *) fuzztime="${budget}s" ;;
 esac
 status=0
+# count prints how many inputs a corpus holds (0 when it does not exist yet:
+# a target may have no committed corpus).
+count() { { ls "$1" 2>/dev/null || true; } | wc -l; }
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
     echo "--- $pkg $target ($fuzztime)"
     corpus="$dir/testdata/fuzz/$target"
     for attempt in 1 2; do
-      before=$(ls "$corpus" 2>/dev/null | wc -l)
+      before=$(count "$corpus")
       log=$(mktemp)
       if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$log" 2>&1; then
         tail -3 "$log"
         rm -f "$log"
         break
       fi
-      after=$(ls "$corpus" 2>/dev/null | wc -l)
+      after=$(count "$corpus")
       if [ "$attempt" = 1 ] && [ "$after" = "$before" ] && grep -q 'context deadline exceeded' "$log"; then
         echo "(no failing input written: the fuzz coordinator's deadline race, golang/go#75804; once more)"
         rm -f "$log"
