@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dyor-exchange/dyorctl/api"
+	"github.com/dyor-exchange/dyorctl/internal/contractcheck"
 )
 
 // suite is every case, in the order they run. Each case registers the
@@ -589,7 +590,7 @@ func routeCases() []kase {
 			run: func(c *cx) {
 				a := c.do(request{method: wrongMethod(rt), path: rt.Path})
 				c.wantError(a, api.CodeMethodNotAllowed)
-				if allow := allowedMethods(a.header); !slices.Contains(allow, rt.Method) {
+				if allow := contractcheck.AllowedMethods(a.header); !slices.Contains(allow, rt.Method) {
 					c.failf("%s: want an Allow header holding %s, got %q", a.what, rt.Method, a.header.Get("Allow"))
 				}
 			}})

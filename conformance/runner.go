@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dyor-exchange/dyorctl/api"
+	"github.com/dyor-exchange/dyorctl/internal/contractcheck"
 	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
@@ -58,7 +59,7 @@ type runner struct {
 	prefix    string
 	noControl bool
 	control   bool
-	contract  *contract
+	contract  *contractcheck.Checker
 
 	mu        sync.Mutex
 	next      time.Time // when the next request may go
@@ -85,7 +86,7 @@ func newRunner(t Target) (*runner, error) {
 		return nil, err
 	}
 	base, _ := parseURL(t.URL)
-	k, err := loadContract()
+	k, err := contractcheck.Load()
 	if err != nil {
 		return nil, err
 	}
@@ -450,7 +451,7 @@ func (c *cx) do(q request) *answer {
 	// path of its own (a dyormock tenant's /t/{id}, a gateway's prefix).
 	checked := req.Clone(context.Background())
 	checked.URL.Path, checked.URL.RawPath = q.path, ""
-	for _, p := range c.r.contract.check(checked, q.body, resp, respBody) {
+	for _, p := range c.r.contract.Check(contractcheck.Exchange{Request: checked, RequestBody: q.body, Response: resp, Body: respBody}) {
 		c.problems = append(c.problems, fmt.Sprintf("%s → %d: %s", what, resp.StatusCode, p))
 	}
 	c.track(q, a)

@@ -21,7 +21,7 @@ func TestBinaryLinksNoTestPackages(t *testing.T) {
 	for dep := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
 		switch {
 		case dep == "testing", strings.HasPrefix(dep, "testing/"),
-			strings.Contains(dep, "/internal/apitest"), strings.Contains(dep, "/internal/contracttest"), strings.Contains(dep, "/internal/testutil"),
+			strings.Contains(dep, "/internal/apitest"), strings.Contains(dep, "/internal/contracttest"), strings.Contains(dep, "/internal/testutil"), strings.Contains(dep, "/internal/contractcheck"),
 			strings.Contains(dep, "kin-openapi"), strings.Contains(dep, "teatest"),
 			strings.HasSuffix(dep, "/conformance"):
 			t.Errorf("dyorctl links %s", dep)

@@ -135,19 +135,19 @@ func TestExchanges(t *testing.T) {
 		{name: "too large 413001", handler: answer(413, apiErr(413001)), method: "POST", path: "/api/v1/account/register", body: big},
 
 		// Broken requests accepted are violations.
-		{name: "invalid JSON accepted", handler: answer(200, empty), method: "POST", path: "/api/v1/account/register", body: `{"username":`, wantBad: true, want: "accepted but breaks"},
-		{name: "short username accepted", handler: answer(200, empty), method: "POST", path: "/api/v1/account/register", body: `{"username":"ab","password":"honeyBunnies"}`, wantBad: true, want: "accepted but breaks"},
-		{name: "missing password accepted", handler: answer(200, tokenPair), method: "POST", path: "/api/v1/account/login", body: `{"username":"john@API"}`, wantBad: true, want: "accepted but breaks"},
-		{name: "text/plain accepted", handler: answer(200, empty), method: "POST", path: "/api/v1/account/register", body: goodCreds, ctype: "text/plain", wantBad: true, want: "accepted but breaks"},
+		{name: "invalid JSON accepted", handler: answer(200, empty), method: "POST", path: "/api/v1/account/register", body: `{"username":`, wantBad: true, want: "accepted a request that breaks the contract"},
+		{name: "short username accepted", handler: answer(200, empty), method: "POST", path: "/api/v1/account/register", body: `{"username":"ab","password":"honeyBunnies"}`, wantBad: true, want: "accepted a request that breaks the contract"},
+		{name: "missing password accepted", handler: answer(200, tokenPair), method: "POST", path: "/api/v1/account/login", body: `{"username":"john@API"}`, wantBad: true, want: "accepted a request that breaks the contract"},
+		{name: "text/plain accepted", handler: answer(200, empty), method: "POST", path: "/api/v1/account/register", body: goodCreds, ctype: "text/plain", wantBad: true, want: "accepted a request that breaks the contract"},
 		{name: "too large accepted", handler: answer(200, empty), method: "POST", path: "/api/v1/account/register", body: big, wantBad: true, want: "larger than 64 KiB"},
 
 		// Wrong answers.
-		{name: "login empty result", handler: answer(200, empty), method: "POST", path: "/api/v1/account/login", body: goodCreds, wantBad: true, want: "response breaks the contract"},
+		{name: "login empty result", handler: answer(200, empty), method: "POST", path: "/api/v1/account/login", body: goodCreds, wantBad: true, want: "the answer breaks api/openapi.yaml"},
 		{name: "login missing refresh", handler: answer(200, `{"ok":true,"result":{"token":{"access":"`+jwt+`"}}}`), method: "POST", path: "/api/v1/account/login", body: goodCreds, wantBad: true},
 		{name: "login token not a JWT", handler: answer(200, `{"ok":true,"result":{"token":{"access":"abc","refresh":"abc"}}}`), method: "POST", path: "/api/v1/account/login", body: goodCreds, wantBad: true},
 		{name: "ok false on 200", handler: answer(200, `{"ok":false,"result":{}}`), method: "DELETE", path: "/api/v1/account/logout", wantBad: true},
 		{name: "logout extra result", handler: answer(200, `{"ok":true,"result":{"x":1}}`), method: "DELETE", path: "/api/v1/account/logout", wantBad: true},
-		{name: "code does not match status", handler: answer(401, apiErr(400002)), method: "POST", path: "/api/v1/account/login", body: goodCreds, wantBad: true, want: "does not match the HTTP status"},
+		{name: "code does not match status", handler: answer(401, apiErr(400002)), method: "POST", path: "/api/v1/account/login", body: goodCreds, wantBad: true, want: "want status 400 = code / 1000"},
 		{name: "unused code 401006", handler: answer(401, apiErr(401006)), method: "POST", path: "/api/v1/account/login", body: goodCreds, wantBad: true},
 		{name: "error without message", handler: answer(400, `{"ok":false,"error":{"code":400001}}`), method: "POST", path: "/api/v1/account/login", wantBad: true},
 		{name: "error with ok true", handler: answer(400, `{"ok":true,"error":{"code":400001,"message":"x"}}`), method: "POST", path: "/api/v1/account/login", wantBad: true},
