@@ -1,7 +1,9 @@
 package mock
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -188,6 +190,9 @@ var controlRoutes = []ControlRoute{
 	{"DELETE", ControlPath + "/findings", "empty the findings"},
 	{"GET", ControlPath + "/settings", "the settings in force"},
 	{"POST", ControlPath + "/settings", "change settings {refresh_grace?, session_leak_threshold?}"},
+	{"GET", ControlPath + "/tenants", "list the tenants"},
+	{"POST", ControlPath + "/tenants", "make a tenant: an isolated mock under /t/{id}"},
+	{"DELETE", ControlPath + "/tenants/{id}", "end a tenant"},
 }
 
 // ControlRoutes lists the control plane's routes, as GET /_mock/ answers.
@@ -200,6 +205,10 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 		result any
 		e      errorWriter
 	)
+	if e := unread(r, path); e != nil {
+		writeError(w, e)
+		return
+	}
 	switch {
 	case path == "":
 		if r.Method != http.MethodGet {
@@ -278,6 +287,9 @@ func onlyFields(obj map[string]json.RawMessage, allowed ...string) *Error {
 		return nil
 	}
 	slices.Sort(unknown)
+	if len(allowed) == 0 {
+		return apiErr(CodeInvalidField, "unknown field %q; this route takes no body", unknown[0])
+	}
 	return apiErr(CodeInvalidField, "unknown field %q; the fields are %s", unknown[0], strings.Join(allowed, ", "))
 }
 
@@ -293,7 +305,40 @@ func onlyParams(q url.Values, allowed ...string) *Error {
 		return nil
 	}
 	slices.Sort(unknown)
+	if len(allowed) == 0 {
+		return apiErr(CodeInvalidField, "unknown parameter %q; this route takes none", unknown[0])
+	}
 	return apiErr(CodeInvalidField, "unknown parameter %q; the parameters are %s", unknown[0], strings.Join(allowed, ", "))
+}
+
+// unread refuses what a control route would otherwise ignore: a query
+// parameter of a route that reads none, or a body with members sent to a
+// route that reads no body (reset, a new tenant, a GET or a DELETE). A
+// typo there must not pass for a request that was understood.
+func unread(r *http.Request, path string) *Error {
+	if path != "/requests" && path != "/findings" {
+		if e := onlyParams(r.URL.Query()); e != nil {
+			return e
+		}
+	}
+	readsBody := r.Method == http.MethodPost && slices.Contains([]string{"/accounts", "/sessions", "/faults", "/clock", "/settings"}, path)
+	if readsBody || r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	switch {
+	case err != nil:
+		return apiErr(CodeInvalidJSON, "could not read the request body")
+	case len(body) > MaxBodyBytes:
+		return errBodyTooLarge
+	case len(bytes.TrimSpace(body)) == 0:
+		return nil
+	}
+	obj, e := decodeObject(body)
+	if e != nil {
+		return e
+	}
+	return onlyFields(obj)
 }
 
 // readControlBody reads a control-plane body that may hold only the

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/mock"
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // noReuse is a client on a new connection each time: net/http resends a
@@ -716,4 +718,67 @@ func TestControlIndex(t *testing.T) {
 			t.Errorf("%s %s is listed but answers %s", r.Method, r.Path, a.raw)
 		}
 	}
+}
+
+// GET /_mock/ lists every control-plane operation of the OpenAPI document,
+// and nothing it does not describe.
+func TestControlIndexIsComplete(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm := func(p string) string { return strings.TrimSuffix(p, "/") }
+	documented := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		if !strings.HasPrefix(path, mock.ControlPath) {
+			continue
+		}
+		for method := range item.Operations() {
+			documented[method+" "+norm(path)] = true
+		}
+	}
+	listed := map[string]bool{}
+	for _, r := range mock.ControlRoutes() {
+		listed[r.Method+" "+norm(r.Path)] = true
+	}
+	for op := range documented {
+		if !listed[op] {
+			t.Errorf("%s is in api/openapi.yaml but not in GET /_mock/", op)
+		}
+	}
+	for op := range listed {
+		if !documented[op] {
+			t.Errorf("GET /_mock/ lists %s, which api/openapi.yaml does not describe", op)
+		}
+	}
+}
+
+// What a control route does not read is refused, naming it, rather than
+// ignored: a query on a route without parameters, members in the body of a
+// route that reads none.
+func TestControlRefusesWhatItWouldIgnore(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	for _, tt := range []struct{ method, path, body, field string }{
+		{"POST", "/_mock/reset", `{"keep":"accounts"}`, "keep"},
+		{"POST", "/_mock/tenants", `{"name":"ci-1"}`, "name"},
+		{"DELETE", "/_mock/faults", `{"id":"f1"}`, "id"},
+		{"GET", "/_mock/accounts?username=john@API", "", "username"},
+		{"GET", "/_mock/sessions?user=john@API", "", "user"},
+		{"GET", "/_mock/clock?tz=UTC", "", "tz"},
+		{"POST", "/_mock/clock?advance=1h", `{"advance":"1m"}`, "advance"},
+	} {
+		a := s.do(tt.method, tt.path, tt.body)
+		a.wantError(t, mock.CodeInvalidField)
+		if !strings.Contains(a.env.Error.Message, fmt.Sprintf("%q", tt.field)) {
+			t.Errorf("%s %s: %q does not name %q", tt.method, tt.path, a.env.Error.Message, tt.field)
+		}
+	}
+	if len(s.Accounts()) != 1 {
+		t.Fatal("the refused reset ran")
+	}
+	// No body, or an empty object, is fine where no body is read.
+	s.do("POST", "/_mock/reset", "").wantOK(t)
+	s.do("POST", "/_mock/reset", "{}").wantOK(t)
 }
