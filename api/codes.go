@@ -23,6 +23,7 @@ const (
 	CodeUsernameTaken    Code = 409001 // username already registered
 	CodeBodyTooLarge     Code = 413001 // body larger than MaxBodyBytes
 	CodeUnsupportedType  Code = 415001 // a body that is not application/json
+	CodeTooManyTenants   Code = 429000 // (control plane) the mock's tenant limit is reached
 	CodeInternal         Code = 500000 // internal error, never caused by client input
 )
 
@@ -31,7 +32,7 @@ var Codes = []Code{
 	CodeInvalidJSON, CodeInvalidField, CodeNoToken, CodeBadToken, CodeTokenExpired,
 	CodeSessionNotFound, CodeWrongPassword, CodeAccountLocked, CodeNoRoute,
 	CodeAccountNotFound, CodeNotFound, CodeMethodNotAllowed, CodeUsernameTaken,
-	CodeBodyTooLarge, CodeUnsupportedType, CodeInternal,
+	CodeBodyTooLarge, CodeUnsupportedType, CodeTooManyTenants, CodeInternal,
 }
 
 var meanings = map[Code]string{
@@ -50,6 +51,7 @@ var meanings = map[Code]string{
 	CodeUsernameTaken:    "the username is already registered",
 	CodeBodyTooLarge:     "the body is larger than 64 KiB",
 	CodeUnsupportedType:  "the body is not application/json",
+	CodeTooManyTenants:   "the mock holds as many tenants as it may (control plane)",
 	CodeInternal:         "internal error",
 }
 

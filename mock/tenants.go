@@ -21,10 +21,9 @@ const (
 	DefaultTenantIdleTTL = time.Hour
 )
 
-// CodeTooManyTenants answers a tenant asked for beyond the limit. Like the
-// codes of fault rules it is its status × 1000, 429: a CI worker may try
-// again once others have ended theirs.
-const CodeTooManyTenants api.Code = http.StatusTooManyRequests * 1000
+// CodeTooManyTenants answers a tenant asked for beyond the limit: 429, so
+// that a CI worker may try again once others have ended theirs.
+const CodeTooManyTenants = api.CodeTooManyTenants
 
 // Tenant is a tenant as the control plane lists it.
 type Tenant struct {
