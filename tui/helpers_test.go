@@ -50,7 +50,7 @@ func testDeps(now time.Time) deps {
 	}
 }
 
-// testSession is a session as the dashboard of DESIGN.md §3 shows it at
+// testSession is a session as the dashboard shows it at
 // fixedNow: "access expires in 14m 32s", "refresh expires in 6d 23h 59m".
 func testSession() session {
 	exp := fixedNow.Add(14*time.Minute + 32*time.Second)
