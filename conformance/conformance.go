@@ -205,11 +205,16 @@ func (t Target) Validate() error {
 // parseURL checks a target's URL and returns it without a trailing slash.
 func parseURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
+	// The URL is quoted back only when it cannot hold a password.
+	shown := "the URL"
+	if err == nil && u.User == nil {
+		shown = fmt.Sprintf("URL %q", raw)
+	}
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%w: URL %q: want http://HOST[:PORT] or https://…", ErrTarget, raw)
+		return "", fmt.Errorf("%w: %s: want http://HOST[:PORT] or https://…", ErrTarget, shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("%w: URL %q: want no user, query or fragment", ErrTarget, raw)
+		return "", fmt.Errorf("%w: %s: want no user, query or fragment", ErrTarget, shown)
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }

@@ -2,8 +2,10 @@ package conformance_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/dyor-exchange/dyorctl/conformance"
@@ -33,5 +35,15 @@ func TestMockUnderAPathConforms(t *testing.T) {
 			}
 		}
 		t.Fatal(rep.Summary())
+	}
+}
+
+// A target URL with user information is refused without quoting it: the
+// password in it must not reach a log.
+func TestTargetURLWithAPasswordIsNotQuoted(t *testing.T) {
+	t.Parallel()
+	_, err := conformance.Check(t.Context(), conformance.Target{URL: "http://u:Secret-Pass-42@127.0.0.1:1"}, conformance.Options{})
+	if !errors.Is(err, conformance.ErrTarget) || strings.Contains(err.Error(), "Secret-Pass-42") {
+		t.Fatalf("Check = %v; want ErrTarget without the password", err)
 	}
 }

@@ -119,7 +119,9 @@ A flag beats its variable.`,
   dyormock --state /var/lib/dyormock/state.json --secret "$DYORMOCK_SECRET"`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("unknown command %q (dyormock takes flags only)", args[0])}
+				// Not quoted: a stray word is as likely a secret that lost
+				// its flag (--seed alice s3cret) as a mistyped command.
+				return usageError{errors.New("unknown command (dyormock takes flags, or one of its commands)")}
 			}
 			return nil
 		},
@@ -350,7 +352,7 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args[0])}
+		return usageError{fmt.Errorf("%s takes no arguments (%d given)", cmd.CommandPath(), len(args))}
 	}
 	return nil
 }

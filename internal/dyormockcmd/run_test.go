@@ -201,6 +201,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad log level", nil, []string{"--log-level", "loud"}, "--log-level"},
 		{"bad cost", nil, []string{"--bcrypt-cost", "99"}, "bcrypt cost"},
 		{"extra argument", nil, []string{"serve"}, "unknown command"},
+		{"a secret that lost its flag", nil, []string{"--seed", "alice", "Secret-Pass-42"}, "unknown command"},
 		{"grace over the refresh TTL", nil, []string{"--refresh-ttl", "1m", "--refresh-grace", "2m"}, "refresh grace 2m0s"},
 		{"bad grace env", map[string]string{"DYORMOCK_REFRESH_GRACE": "soon"}, nil, "DYORMOCK_REFRESH_GRACE"},
 	} {
@@ -208,7 +209,8 @@ func TestUsageErrors(t *testing.T) {
 			t.Parallel()
 			var out, errOut bytes.Buffer
 			code := Run(context.Background(), append([]string{"--addr", "127.0.0.1:0"}, tc.args...), &out, &errOut, func(k string) string { return tc.env[k] })
-			if code != 2 || !strings.Contains(errOut.String(), tc.want) || out.Len() != 0 || strings.Contains(errOut.String(), "dyormock: mock:") {
+			if code != 2 || !strings.Contains(errOut.String(), tc.want) || out.Len() != 0 || strings.Contains(errOut.String(), "dyormock: mock:") ||
+				strings.Contains(errOut.String(), "Secret-Pass-42") {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want 2 and %q", code, out.String(), errOut.String(), tc.want)
 			}
 		})
