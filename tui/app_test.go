@@ -70,6 +70,10 @@ func (s *spyStore) tokens() []string {
 	return append([]string(nil), s.seen...)
 }
 
+// suiteFindings fail every app test: a client that presents a rotated or
+// an expired token, or leaks sessions, is wrong whatever the test checks.
+var suiteFindings = []mock.FindingKind{mock.FindingReuse, mock.FindingExpiredToken, mock.FindingSessionLeak}
+
 // app is the app running in teatest against a mock server.
 type app struct {
 	t         *testing.T
@@ -96,7 +100,7 @@ func startApp(t *testing.T, cfg appConfig) *app {
 		mock.WithBcryptCost(4),
 		mock.WithClock(func() time.Time { return fixedNow }),
 	}, cfg.mockOpts...)
-	srv := mock.Start(t, opts...)
+	srv := mock.Start(t, append([]mock.Option{mock.FailOnFindings(suiteFindings...)}, opts...)...)
 	store := &spyStore{TokenStore: client.NewMemoryStore()}
 	c, err := client.New(srv.URL, client.WithTokenStore(store), client.WithClock(srv.Now))
 	if err != nil {

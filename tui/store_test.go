@@ -77,7 +77,7 @@ func loginStored(t *testing.T, dir string, srv *mock.Server, username, password 
 // "dyorctl login" does) opens the app on the dashboard.
 func TestAppSharesTheFileStore(t *testing.T) {
 	t.Parallel()
-	srv := mock.Start(t, mock.WithBcryptCost(4), mock.WithClock(func() time.Time { return fixedNow }))
+	srv := mock.Start(t, mock.FailOnFindings(suiteFindings...), mock.WithBcryptCost(4), mock.WithClock(func() time.Time { return fixedNow }))
 	dir := t.TempDir()
 
 	// Log in in the app.
@@ -127,8 +127,8 @@ func TestAppSharesTheFileStore(t *testing.T) {
 func TestAppAccountsOfTwoServers(t *testing.T) {
 	t.Parallel()
 	clock := func() time.Time { return fixedNow }
-	a := mock.Start(t, mock.WithBcryptCost(4), mock.WithClock(clock))
-	b := mock.Start(t, mock.WithBcryptCost(4), mock.WithClock(clock))
+	a := mock.Start(t, mock.FailOnFindings(suiteFindings...), mock.WithBcryptCost(4), mock.WithClock(clock))
+	b := mock.Start(t, mock.FailOnFindings(suiteFindings...), mock.WithBcryptCost(4), mock.WithClock(clock))
 	if _, err := a.AddAccount("quinn", "password1"); err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestAppAccountsOfTwoServers(t *testing.T) {
 // store, any other in memory, one account each.
 func TestMemoryAccounts(t *testing.T) {
 	t.Parallel()
-	srv := mock.Start(t, mock.WithBcryptCost(4), mock.WithClock(func() time.Time { return fixedNow }))
+	srv := mock.Start(t, mock.FailOnFindings(suiteFindings...), mock.WithBcryptCost(4), mock.WithClock(func() time.Time { return fixedNow }))
 	c, err := client.New(srv.URL, client.WithClock(srv.Now))
 	if err != nil {
 		t.Fatal(err)

@@ -20,20 +20,40 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the CLI's contract as scripts (testdata/script/*.txtar):
 // the commands a user types and what they get back — exit codes, stdout,
-// stderr and -o json shapes. Each script has its own mock (bcrypt cost 4,
+// stderr and -o json shapes. A script fails too if the mock finds that
+// dyorctl reused or presented expired tokens, or leaked sessions. Each
+// script has its own mock (bcrypt cost 4,
 // the example account john@API / honeyBunnies) in $DYOR_SERVER and its own
 // config dir in $DYOR_CONFIG_DIR. The "mock" command drives it:
 //
 //	mock advance DURATION       move the mock's clock
 //	mock fault ROUTE STATUS     answer ROUTE's next request with STATUS
 //	mock sessions N             assert that N sessions are live
+//	mock allow KIND             a finding the script provokes on purpose
 func TestScripts(t *testing.T) {
 	t.Parallel()
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			srv := mock.NewServer(mock.WithBcryptCost(4))
-			env.Defer(srv.Close)
+			allowed := map[mock.FindingKind]bool{}
+			env.Values["allowed"] = allowed
+			env.Defer(func() {
+				defer srv.Close()
+				// As mock.FailOnFindings does for Go tests: a script in which
+				// dyorctl reuses or presents expired tokens, or leaks
+				// sessions, fails whatever its own checks say, unless it
+				// provokes that on purpose ("mock allow KIND").
+				var kinds []mock.FindingKind
+				for _, k := range []mock.FindingKind{mock.FindingReuse, mock.FindingExpiredToken, mock.FindingSessionLeak} {
+					if !allowed[k] {
+						kinds = append(kinds, k)
+					}
+				}
+				if f := srv.Findings(kinds...); len(kinds) > 0 && len(f) > 0 {
+					env.T().Fatal("dyorctl did what a well-behaved client never does: ", f)
+				}
+			})
 			env.Values["mock"] = srv
 			env.Setenv("DYOR_SERVER", srv.URL)
 			env.Setenv("DYOR_CONFIG_DIR", filepath.Join(env.WorkDir, "cfg"))
@@ -47,7 +67,7 @@ func TestScripts(t *testing.T) {
 
 func mockCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: mock advance DURATION | mock fault ROUTE STATUS | mock sessions N")
+		ts.Fatalf("usage: mock advance DURATION | mock fault ROUTE STATUS | mock sessions N | mock allow KIND")
 	}
 	srv := ts.Value("mock").(*mock.Server)
 	switch args[0] {
@@ -62,6 +82,8 @@ func mockCmd(ts *testscript.TestScript, neg bool, args []string) {
 		status, err := strconv.Atoi(args[2])
 		ts.Check(err)
 		ts.Check(srv.AddFault(mock.Fault{Route: args[1], Status: status, Times: 1}))
+	case "allow":
+		ts.Value("allowed").(map[mock.FindingKind]bool)[mock.FindingKind(args[1])] = true
 	case "sessions":
 		want, err := strconv.Atoi(args[1])
 		ts.Check(err)
