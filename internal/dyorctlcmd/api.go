@@ -15,13 +15,12 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dyor-exchange/dyorctl/api"
 	"github.com/dyor-exchange/dyorctl/client"
+	"github.com/dyor-exchange/dyorctl/internal/safetext"
 )
 
 // maxAPIBody bounds a request body read from --input and an answer read
@@ -387,7 +386,7 @@ func (r *apiRequest) sendOnce(ctx context.Context, hc *http.Client, token string
 // writeHead prints the status line and headers, as -i does: sorted, and
 // made safe for a terminal.
 func writeHead(w io.Writer, resp *http.Response) {
-	fmt.Fprintf(w, "%s %s\n", resp.Proto, terminalSafe(resp.Status))
+	fmt.Fprintf(w, "%s %s\n", resp.Proto, safetext.Visible(resp.Status))
 	names := make([]string, 0, len(resp.Header))
 	for name := range resp.Header {
 		names = append(names, name)
@@ -395,7 +394,7 @@ func writeHead(w io.Writer, resp *http.Response) {
 	slices.Sort(names)
 	for _, name := range names {
 		for _, v := range resp.Header[name] {
-			fmt.Fprintf(w, "%s: %s\n", terminalSafe(name), terminalSafe(v))
+			fmt.Fprintf(w, "%s: %s\n", safetext.Visible(name), safetext.Visible(v))
 		}
 	}
 	fmt.Fprintln(w)
@@ -413,30 +412,12 @@ func writeBody(w io.Writer, body []byte, tty bool) error {
 	if json.Indent(&pretty, body, "", "  ") == nil {
 		body = pretty.Bytes()
 	}
-	out := terminalSafe(string(body))
+	out := safetext.Visible(string(body))
 	if out != "" && !strings.HasSuffix(out, "\n") {
 		out += "\n"
 	}
 	_, err := io.WriteString(w, out)
 	return err
-}
-
-// terminalSafe replaces what a terminal would act on instead of showing
-// (control characters other than newline and tab, bidirectional
-// overrides, invalid UTF-8) with U+FFFD.
-func terminalSafe(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' {
-			return r
-		}
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			return '\uFFFD'
-		}
-		return r
-	}, s)
 }
 
 // isToken reports whether s is an HTTP token (a method or header name).
@@ -457,5 +438,5 @@ func clip(s string) string {
 	if r := []rune(s); len(r) > 40 {
 		return string(r[:40]) + "…"
 	}
-	return terminalSafe(s)
+	return safetext.Visible(s)
 }

@@ -176,3 +176,24 @@ func squeeze(s string, max int) string {
 	}
 	return b.String()
 }
+
+// Visible is for a text shown whole, line breaks and all, where Clean would
+// change too much: an answer body that "dyorctl api" prints on a terminal.
+// It replaces only what a terminal would act on instead of showing —
+// control characters other than newline and tab, bidirectional controls,
+// invalid UTF-8 — with U+FFFD, and leaves the rest (tokens too: the body is
+// the user's data) as it came.
+func Visible(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}

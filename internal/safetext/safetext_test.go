@@ -71,3 +71,17 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+func TestVisible(t *testing.T) {
+	for in, want := range map[string]string{
+		"{\n\t\"a\": 1\n}":         "{\n\t\"a\": 1\n}",
+		"bell\aand\x1b[2J":         "bell\uFFFDand\uFFFD[2J",
+		"ab\u202ecd":               "ab\uFFFDcd",
+		"bad\xffutf8":              "bad\uFFFDutf8",
+		"token eyJhbGci.eyJz.c2ln": "token eyJhbGci.eyJz.c2ln",
+	} {
+		if got := Visible(in); got != want {
+			t.Errorf("Visible(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
