@@ -1,7 +1,7 @@
 // Command dyorctl logs in to the DYOR account API from the terminal and from
 // scripts: register, login, refresh, logout, status, token, switch, api,
-// exec, and an
-// interactive app (dyorctl tui). Run "dyorctl --help" for the details.
+// exec, and an interactive app (dyorctl tui). Run "dyorctl --help" for the
+// details.
 //
 // The commands live in internal/dyorctlcmd, so that tools such as the man
 // page generator (internal/cmd/gendocs) can import the command tree.
