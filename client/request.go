@@ -62,7 +62,7 @@ func (c *Client) call(ctx context.Context, rt api.Route, bearer string, in, out 
 		}
 		var wait time.Duration
 		switch {
-		case neverSent(err):
+		case NeverSent(err):
 			wait = defaultBackoff << attempt
 			wait = wait/2 + rand.N(wait/2+1) // jitter, so that clients retrying together spread out
 		case busyRetry && isBusy(err) && ans.retryAfter > 0 && ans.retryAfter <= maxRetryAfter:
@@ -87,11 +87,13 @@ const (
 	maxRetryAfter = 30 * time.Second
 )
 
-// neverSent reports whether err is a failure to connect, which proves the
+// NeverSent reports whether err is a failure to connect, which proves the
 // request never reached the server: a dial error (connection refused, no
-// route, a dial timeout). A host that does not exist is not worth another
-// try.
-func neverSent(err error) bool {
+// route, a dial timeout). Only such a request may be sent again blindly;
+// the client retries nothing else (see WithRetries). A host that does not
+// exist is not worth another try. For programs that send requests of their
+// own through HTTPClient.
+func NeverSent(err error) bool {
 	var op *net.OpError
 	if !errors.As(err, &op) || op.Op != "dial" {
 		return false

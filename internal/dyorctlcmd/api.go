@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -336,7 +335,7 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 func (r *apiRequest) send(ctx context.Context, hc *http.Client, token string) (*http.Response, []byte, error) {
 	for attempt := 0; ; attempt++ {
 		resp, body, err := r.sendOnce(ctx, hc, token)
-		if err == nil || attempt == 2 || !dialFailed(err) {
+		if err == nil || attempt == 2 || !client.NeverSent(err) {
 			return resp, body, err
 		}
 		wait := 250 * time.Millisecond << attempt
@@ -346,13 +345,6 @@ func (r *apiRequest) send(ctx context.Context, hc *http.Client, token string) (*
 			return resp, body, err
 		}
 	}
-}
-
-// dialFailed reports an error of connecting (refused, no route, a dial
-// timeout), after which nothing was sent.
-func dialFailed(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // sendOnce sends the request once. Redirects are not followed: the answer
