@@ -25,8 +25,7 @@ trap cleanup EXIT
 go build -o "$work/dyormock" ./cmd/dyormock
 "$work/dyormock" --addr 127.0.0.1:0 --url-file "$work/url" --bcrypt-cost 4 >/dev/null 2>"$work/mock.log" &
 mock_pid=$!
-for _ in $(seq 100); do [ -s "$work/url" ] && break; sleep 0.05; done
-url=$(cat "$work/url")
+url=$("$work/dyormock" healthcheck --url-file "$work/url" --wait 10s) || { echo "FAIL: dyormock did not start:" >&2; cat "$work/mock.log" >&2; exit 1; }
 
 setsid npx --yes @stoplight/prism-cli@5.14.2 proxy api/openapi.yaml "$url" --host 127.0.0.1 --port "$port" >"$work/prism.log" 2>&1 &
 prism_pid=$!

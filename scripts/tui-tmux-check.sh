@@ -38,8 +38,8 @@ start_mock() {
   "$work/dyormock" --addr 127.0.0.1:0 --url-file "$work/$name.url" --bcrypt-cost 4 "$@" \
     >/dev/null 2>"$work/$name.log" &
   pids+=($!)
-  for _ in $(seq 100); do [ -s "$work/$name.url" ] && break; sleep 0.05; done
-  [ -s "$work/$name.url" ] || { echo "FAIL: dyormock $name did not start" >&2; cat "$work/$name.log" >&2; exit 1; }
+  "$work/dyormock" healthcheck --url-file "$work/$name.url" --wait 10s >/dev/null ||
+    { echo "FAIL: dyormock $name did not start" >&2; cat "$work/$name.log" >&2; exit 1; }
 }
 # Short access tokens on A, so that auto-refresh comes within seconds.
 start_mock a --access-ttl 12s --seed 'john@API:honeyBunnies' --seed 'quinn:password1'
