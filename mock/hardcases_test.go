@@ -25,35 +25,7 @@ var noReuse = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 // back a transport error or a body cut short instead of failing the test.
 func (s *testServer) try(method, path, body string, headers ...string) (answer, error) {
 	s.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for _, h := range headers {
-		name, value, _ := strings.Cut(h, ":")
-		req.Header.Set(name, strings.TrimSpace(value))
-	}
-	resp, err := noReuse.Do(req)
-	if err != nil {
-		return answer{}, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	a := answer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
-	if err != nil {
-		return a, err
-	}
-	if err := json.Unmarshal(raw, &a.env); err != nil {
-		s.t.Fatalf("%s %s: answer is not JSON: %v\n%s", method, path, err, raw)
-	}
-	return a, nil
+	return s.send(noReuse, method, path, body, headers...)
 }
 
 func (s *testServer) addFault(f mock.Fault) mock.Fault {

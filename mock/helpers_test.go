@@ -48,6 +48,17 @@ func start(t testing.TB, opts ...mock.Option) *testServer {
 // do sends a request; body "" sends none. headers are "Name: value".
 func (s *testServer) do(method, path, body string, headers ...string) answer {
 	s.t.Helper()
+	a, err := s.send(s.client, method, path, body, headers...)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return a
+}
+
+// send sends a request with c and reads the answer whole; a transport
+// error or a body cut short comes back as the error (with what was read).
+func (s *testServer) send(c *http.Client, method, path, body string, headers ...string) (answer, error) {
+	s.t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -63,20 +74,20 @@ func (s *testServer) do(method, path, body string, headers ...string) answer {
 		name, value, _ := strings.Cut(h, ":")
 		req.Header.Set(name, strings.TrimSpace(value))
 	}
-	resp, err := s.client.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
+		return answer{}, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatalf("%s %s: reading body: %v", method, path, err)
-	}
 	a := answer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	if err != nil {
+		return a, err
+	}
 	if err := json.Unmarshal(raw, &a.env); err != nil {
 		s.t.Fatalf("%s %s: answer is not JSON: %v\n%s", method, path, err, raw)
 	}
-	return a
+	return a, nil
 }
 
 type pair struct{ Access, Refresh string }
