@@ -23,6 +23,17 @@ func (r *recorder) errorf(format string, args ...any) {
 	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
 }
 
+// recording returns a Validator whose reports go to a recorder.
+func recording(t *testing.T) (*Validator, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	v, err := newValidator(rec.errorf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, rec
+}
+
 func (r *recorder) reports() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -195,11 +206,7 @@ func TestExchanges(t *testing.T) {
 	}
 	for _, x := range cases {
 		t.Run(x.name, func(t *testing.T) {
-			rec := &recorder{}
-			v, err := newValidator(rec.errorf)
-			if err != nil {
-				t.Fatal(err)
-			}
+			v, rec := recording(t)
 			run(t, v, rec, x)
 			got := rec.reports()
 			for _, r := range got {
@@ -226,11 +233,7 @@ func TestBodiesPassThrough(t *testing.T) {
 		answer(200, tokenPair)(w, r)
 	}))
 	defer srv.Close()
-	rec := &recorder{}
-	v, err := newValidator(rec.errorf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, rec := recording(t)
 	resp, err := v.Client().Post(srv.URL+"/api/v1/account/login", "application/json", strings.NewReader(goodCreds))
 	if err != nil {
 		t.Fatal(err)
@@ -261,11 +264,7 @@ func TestHugeBodyStreams(t *testing.T) {
 		answer(413, apiErr(413001))(w, r)
 	}))
 	defer srv.Close()
-	rec := &recorder{}
-	v, err := newValidator(rec.errorf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, rec := recording(t)
 	body := io.MultiReader(strings.NewReader(`{"pad":"`), io.LimitReader(zeros{}, n))
 	resp, err := v.Client().Post(srv.URL+"/api/v1/account/register", "application/json", body)
 	if err != nil {
@@ -302,11 +301,7 @@ func TestTruncatedBody(t *testing.T) {
 	srv := httptest.NewServer(truncated)
 	defer srv.Close()
 	for _, allow := range []bool{false, true} {
-		rec := &recorder{}
-		v, err := newValidator(rec.errorf)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v, rec := recording(t)
 		if allow {
 			v.AllowTruncatedBodies()
 		}
@@ -340,11 +335,7 @@ func TestShortBody(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	rec := &recorder{}
-	v, err := newValidator(rec.errorf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, rec := recording(t)
 	resp, err := v.Client().Post(srv.URL+"/api/v1/account/login", "application/json", strings.NewReader(goodCreds))
 	if err != nil {
 		t.Fatal(err)
@@ -371,11 +362,7 @@ func TestDroppedConnection(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	rec := &recorder{}
-	v, err := newValidator(rec.errorf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, rec := recording(t)
 	resp, err := v.Client().Post(srv.URL+"/api/v1/account/login", "application/json", strings.NewReader(goodCreds))
 	if err == nil {
 		resp.Body.Close()
