@@ -27,6 +27,17 @@ type protectedFront struct {
 	otherAu []string
 }
 
+// refusingFront is a logged-in client of a front that refuses every token.
+func refusingFront(t *testing.T) (*mock.Server, *protectedFront, *client.Client) {
+	t.Helper()
+	srv := startMock(t)
+	front := newProtectedFront(t, srv)
+	front.accept(nil)
+	c := loggedIn(t, srv, mint(t, srv, 0, 0))
+	c, _ = client.New(front.URL, client.WithTokenStore(c.Store()), client.WithClock(srv.Now))
+	return srv, front, c
+}
+
 func newProtectedFront(t *testing.T, srv *mock.Server) *protectedFront {
 	f := &protectedFront{}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -182,11 +193,7 @@ func TestHTTPClientRefreshesOnceOn401(t *testing.T) {
 
 	t.Run("still 401 after the refresh: no second refresh", func(t *testing.T) {
 		t.Parallel()
-		srv := startMock(t)
-		front := newProtectedFront(t, srv)
-		front.accept(nil)
-		c := loggedIn(t, srv, mint(t, srv, 0, 0))
-		c, _ = client.New(front.URL, client.WithTokenStore(c.Store()), client.WithClock(srv.Now))
+		srv, front, c := refusingFront(t)
 		resp, err := c.HTTPClient().Get(front.URL + "/protected")
 		if err != nil {
 			t.Fatal(err)
@@ -207,11 +214,7 @@ func TestHTTPClientRefreshesOnceOn401(t *testing.T) {
 
 	t.Run("body that cannot be replayed is not sent again", func(t *testing.T) {
 		t.Parallel()
-		srv := startMock(t)
-		front := newProtectedFront(t, srv)
-		front.accept(nil)
-		c := loggedIn(t, srv, mint(t, srv, 0, 0))
-		c, _ = client.New(front.URL, client.WithTokenStore(c.Store()), client.WithClock(srv.Now))
+		_, front, c := refusingFront(t)
 		req, _ := http.NewRequest(http.MethodPost, front.URL+"/protected", io.NopCloser(strings.NewReader("once")))
 		req.GetBody = nil
 		resp, err := c.HTTPClient().Do(req)
