@@ -116,14 +116,7 @@ func crashWriter(ctx context.Context, report io.Writer, once bool) error {
 // refreshes without pause until it is killed.
 func crashRefresher(ctx context.Context, report io.Writer, survivor bool) error {
 	url := os.Getenv("CRASH_URL")
-	s, err := credstore.Open(os.Getenv("CRASH_DIR"))
-	if err != nil {
-		return err
-	}
-	// 14m30s ahead: every 15-minute access token is within the 60 s
-	// margin, so every AccessToken call refreshes.
-	ahead := func() time.Time { return time.Now().Add(14*time.Minute + 30*time.Second) }
-	c, err := client.New(url, client.WithTokenStore(s.ForServer(url)), client.WithClock(ahead))
+	c, err := alwaysRefreshing(os.Getenv("CRASH_DIR"), url)
 	if err != nil {
 		return err
 	}

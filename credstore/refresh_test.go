@@ -27,14 +27,7 @@ import (
 // them through AccessToken with a clock that makes every access token due
 // for refresh, half through Refresh.
 func refresher(ctx context.Context, baseURL, dir string, rounds int) error {
-	s, err := credstore.Open(dir)
-	if err != nil {
-		return err
-	}
-	// 14m30s ahead: a 15-minute token expires within the 60 s margin but
-	// has not expired, so every AccessToken call refreshes.
-	ahead := func() time.Time { return time.Now().Add(14*time.Minute + 30*time.Second) }
-	c, err := client.New(baseURL, client.WithTokenStore(s.ForServer(baseURL)), client.WithClock(ahead))
+	c, err := alwaysRefreshing(dir, baseURL)
 	if err != nil {
 		return err
 	}
@@ -159,4 +152,16 @@ func TestSeveralProcessesShareOneFile(t *testing.T) {
 	wg.Wait()
 	checkOneLiveSession(t, srv, dir, rounds/2)
 	checkOnlyFiles(t, dir, credstore.FileName, "credentials.lock")
+}
+
+// alwaysRefreshing is a client of baseURL on the store in dir whose clock
+// runs 14m30s ahead: a 15-minute access token is then within the 60 s
+// margin but not expired, so every AccessToken call refreshes.
+func alwaysRefreshing(dir, baseURL string) (*client.Client, error) {
+	s, err := credstore.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	ahead := func() time.Time { return time.Now().Add(14*time.Minute + 30*time.Second) }
+	return client.New(baseURL, client.WithTokenStore(s.ForServer(baseURL)), client.WithClock(ahead))
 }
