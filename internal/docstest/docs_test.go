@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dyor-exchange/dyorctl/internal/testutil"
 )
 
 // skipReasons are the markers a block may carry, and what each means.
@@ -133,17 +135,12 @@ func docFiles(t *testing.T, root string) []string {
 	return files
 }
 
-var binaries struct {
-	once sync.Once
-	dir  string
-	err  error
-}
+// binaries are dyorctl and dyormock, built once.
+var binaries = testutil.NewBinaries("./cmd/dyorctl", "./cmd/dyormock")
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binaries.dir != "" {
-		os.RemoveAll(binaries.dir)
-	}
+	binaries.Remove()
 	os.Exit(code)
 }
 
@@ -151,23 +148,7 @@ func TestMain(m *testing.M) {
 // the sessions' PATH.
 func binDir(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binaries and runs the docs")
-	}
-	binaries.once.Do(func() {
-		if binaries.dir, binaries.err = os.MkdirTemp("", "docstest-bin-"); binaries.err != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", binaries.dir+string(filepath.Separator), "./cmd/dyorctl", "./cmd/dyormock")
-		cmd.Dir = repoRoot(t)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binaries.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binaries.err != nil {
-		t.Fatal(binaries.err)
-	}
-	return binaries.dir
+	return binaries.Dir(t)
 }
 
 // tripwire is a proxy that nothing may reach: every variable a program

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -22,27 +20,10 @@ import (
 // Tests of the real binary, run as a subprocess with no terminal: stdin is
 // a pipe or /dev/null, stdout and stderr are pipes.
 
-// dyorctlBinary builds cmd/dyorctl once per test run.
+// dyorctlBinary builds cmd/dyorctl once per test run (skipped with -short).
 func dyorctlBinary(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	binOnce.Do(func() {
-		name := "dyorctl"
-		if runtime.GOOS == "windows" {
-			name += ".exe"
-		}
-		binPath = filepath.Join(binDir, name)
-		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/dyorctl").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
+	return binaries.Path(t, "dyorctl")
 }
 
 // binEnv is a clean environment for the binary: its own home and config

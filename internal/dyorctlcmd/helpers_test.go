@@ -10,12 +10,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dyor-exchange/dyorctl/client"
 	"github.com/dyor-exchange/dyorctl/credstore"
+	"github.com/dyor-exchange/dyorctl/internal/testutil"
 	"github.com/dyor-exchange/dyorctl/mock"
 	"github.com/dyor-exchange/dyorctl/tui"
 )
@@ -232,21 +232,12 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 	}
 }
 
-// The binary, built once for the tests that run it as a subprocess.
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-	binDir  string
-)
+// binaries is the dyorctl binary, built once for the tests that run it as
+// a subprocess.
+var binaries = testutil.NewBinaries("./cmd/dyorctl")
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "dyorctl-test-bin-")
-	if err != nil {
-		panic(err)
-	}
-	binDir = dir
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	binaries.Remove()
 	os.Exit(code)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,42 +18,19 @@ import (
 	"github.com/dyor-exchange/dyorctl/internal/testutil"
 )
 
-var binary struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+var binaries = testutil.NewBinaries("./cmd/dyormock")
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binary.dir != "" {
-		os.RemoveAll(binary.dir)
-	}
+	binaries.Remove()
 	os.Exit(code)
 }
 
 // dyormockBinary builds cmd/dyormock once for the tests that need a real
-// process.
+// process (skipped with -short).
 func dyormockBinary(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	binary.once.Do(func() {
-		if binary.dir, binary.err = os.MkdirTemp("", "dyormockcmd-test-"); binary.err != nil {
-			return
-		}
-		binary.path = filepath.Join(binary.dir, "dyormock")
-		out, err := exec.Command("go", "build", "-o", binary.path, "../../cmd/dyormock").CombinedOutput()
-		if err != nil {
-			binary.err = fmt.Errorf("build: %v\n%s", err, out)
-		}
-	})
-	if binary.err != nil {
-		t.Fatal(binary.err)
-	}
-	return binary.path
+	return binaries.Path(t, "dyormock")
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
