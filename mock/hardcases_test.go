@@ -38,9 +38,18 @@ func (s *testServer) addFault(f mock.Fault) mock.Fault {
 }
 
 // sessionIDs lists the ids of the live sessions.
+// sessionIDs lists the live sessions as a test in any language sees them:
+// GET /_mock/sessions.
 func (s *testServer) sessionIDs() []string {
-	var ids []string
-	for _, sess := range s.Sessions() {
+	s.t.Helper()
+	a := s.do("GET", "/_mock/sessions", "")
+	a.wantOK(s.t)
+	var res struct{ Sessions []struct{ ID string } }
+	if err := json.Unmarshal(a.env.Result, &res); err != nil {
+		s.t.Fatalf("GET /_mock/sessions: %v", err)
+	}
+	ids := []string{}
+	for _, sess := range res.Sessions {
 		ids = append(ids, sess.ID)
 	}
 	return ids
