@@ -37,7 +37,6 @@ func (s *testServer) addFault(f mock.Fault) mock.Fault {
 	return stored
 }
 
-// sessionIDs lists the ids of the live sessions.
 // sessionIDs lists the live sessions as a test in any language sees them:
 // GET /_mock/sessions.
 func (s *testServer) sessionIDs() []string {
