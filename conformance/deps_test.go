@@ -9,6 +9,9 @@ import (
 // The shipped dyorctl must not carry the suite nor its OpenAPI validator,
 // and package api must stay cheap to import: the standard library only.
 func TestDependencies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
 	deps := func(pkg string) []string {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()
 		if err != nil {
