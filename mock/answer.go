@@ -85,14 +85,8 @@ func (s *Server) answerRoute(r *http.Request, rt route, entry *Request) reply {
 		return handled(result, e)
 	}
 	if !f.After {
-		if !s.wait(r, f.Delay) {
-			return reply{gone: true}
-		}
-		switch {
-		case f.Status != 0:
-			return reply{e: injected(f), retryAfter: f.RetryAfter}
-		case f.Drop:
-			return reply{drop: true}
+		if spoiled, done := s.spoil(r, f); done {
+			return spoiled
 		}
 		result, e := rt.handle(s, r)
 		a := handled(result, e)
@@ -104,17 +98,27 @@ func (s *Server) answerRoute(r *http.Request, rt route, entry *Request) reply {
 	a := handled(result, e)
 	st, code := a.outcome()
 	entry.Handled = &Outcome{Status: st, Code: code}
-	if !s.wait(r, f.Delay) {
-		return reply{gone: true}
-	}
-	switch {
-	case f.Status != 0:
-		return reply{e: injected(f), retryAfter: f.RetryAfter}
-	case f.Drop:
-		return reply{drop: true}
+	if spoiled, done := s.spoil(r, f); done {
+		return spoiled
 	}
 	a.truncate = f.Truncate
 	return a
+}
+
+// spoil acts out the part of f that replaces an answer: its delay, then
+// its status or its drop. done is false when the request's own answer is
+// to go out (cut short if f truncates).
+func (s *Server) spoil(r *http.Request, f Fault) (a reply, done bool) {
+	if !s.wait(r, f.Delay) {
+		return reply{gone: true}, true
+	}
+	switch {
+	case f.Status != 0:
+		return reply{e: injected(f), retryAfter: f.RetryAfter}, true
+	case f.Drop:
+		return reply{drop: true}, true
+	}
+	return reply{}, false
 }
 
 func handled(result []byte, e *Error) reply {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -277,38 +278,28 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 // onlyFields refuses a member of obj not named in allowed: a typo such as
 // "time" for "times" must not be stored as a rule that means something else.
 func onlyFields(obj map[string]json.RawMessage, allowed ...string) *Error {
-	var unknown []string
-	for name := range obj {
-		if !slices.Contains(allowed, name) {
-			unknown = append(unknown, name)
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	slices.Sort(unknown)
-	if len(allowed) == 0 {
-		return apiErr(CodeInvalidField, "unknown field %q; this route takes no body", unknown[0])
-	}
-	return apiErr(CodeInvalidField, "unknown field %q; the fields are %s", unknown[0], strings.Join(allowed, ", "))
+	return onlyNames("field", "this route takes no body", slices.Collect(maps.Keys(obj)), allowed)
 }
 
 // onlyParams is onlyFields for a query string.
 func onlyParams(q url.Values, allowed ...string) *Error {
-	var unknown []string
-	for name := range q {
-		if !slices.Contains(allowed, name) {
-			unknown = append(unknown, name)
+	return onlyNames("parameter", "this route takes none", slices.Collect(maps.Keys(q)), allowed)
+}
+
+// onlyNames refuses the first (in order) of names not in allowed, naming
+// what is allowed, or saying none.
+func onlyNames(what, none string, names, allowed []string) *Error {
+	slices.Sort(names)
+	for _, name := range names {
+		if slices.Contains(allowed, name) {
+			continue
 		}
+		if len(allowed) == 0 {
+			return apiErr(CodeInvalidField, "unknown %s %q; %s", what, name, none)
+		}
+		return apiErr(CodeInvalidField, "unknown %s %q; the %ss are %s", what, name, what, strings.Join(allowed, ", "))
 	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	slices.Sort(unknown)
-	if len(allowed) == 0 {
-		return apiErr(CodeInvalidField, "unknown parameter %q; this route takes none", unknown[0])
-	}
-	return apiErr(CodeInvalidField, "unknown parameter %q; the parameters are %s", unknown[0], strings.Join(allowed, ", "))
+	return nil
 }
 
 // unread refuses what a control route would otherwise ignore: a query
